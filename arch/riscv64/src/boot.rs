@@ -14,6 +14,8 @@ use core::arch::global_asm;
 
 use crate::layout::{virt_to_phys, HART_STACK_SIZE, MAX_HARTS, PHYS_OFFSET};
 
+const _: () = assert!(HART_STACK_SIZE.is_power_of_two());
+
 global_asm!(
     r#"
     .section .text.entry
@@ -30,9 +32,8 @@ _start:
     j       1b
 2:  // sp = top of this hart's stack (physical for now).
     la      sp, __hart_stacks
-    li      t0, {stack_size}
     addi    t1, a0, 1
-    mul     t0, t0, t1
+    slli    t0, t1, {stack_shift}
     add     sp, sp, t0
     call    enable_boot_paging
     li      t0, {offset}
@@ -85,7 +86,7 @@ boot_page_table:
     .zero 8 * 252
     "#,
     max_harts = const MAX_HARTS,
-    stack_size = const HART_STACK_SIZE,
+    stack_shift = const HART_STACK_SIZE.trailing_zeros(),
     offset = const PHYS_OFFSET,
 
 );

@@ -64,6 +64,51 @@ impl FrameAllocator {
         None
     }
 
+    /// Marks the frames overlapping `[start, end)` as used (firmware, initramfs, ...).
+    /// Parts outside the managed range are ignored.
+    pub fn reserve(&mut self, start: PhysAddr, end: PhysAddr) {
+        let first = start.align_down(PAGE_SIZE).0.max(self.start.0);
+        let last = end.align_up(PAGE_SIZE).0.min(self.start.0 + self.frames * PAGE_SIZE);
+        let mut address = first;
+        while address < last {
+            let number = (address - self.start.0) / PAGE_SIZE;
+            let (index, bit) = (number / 64, number % 64);
+            if self.used[index] & (1 << bit) == 0 {
+                self.used[index] |= 1 << bit;
+                self.free -= 1;
+            }
+            address += PAGE_SIZE;
+        }
+    }
+
+    /// Allocates `count` physically contiguous frames (first fit); returns the first.
+    pub fn alloc_contiguous(&mut self, count: usize) -> Option<PhysAddr> {
+        if count == 0 || count > self.free {
+            return None;
+        }
+        let is_free = |used: &[u64], number: usize| used[number / 64] & (1 << (number % 64)) == 0;
+        let mut run_start = 0;
+        let mut run = 0;
+        for number in 0..self.frames {
+            if is_free(&self.used, number) {
+                if run == 0 {
+                    run_start = number;
+                }
+                run += 1;
+                if run == count {
+                    for taken in run_start..run_start + count {
+                        self.used[taken / 64] |= 1 << (taken % 64);
+                    }
+                    self.free -= count;
+                    return Some(self.start.add(run_start * PAGE_SIZE));
+                }
+            } else {
+                run = 0;
+            }
+        }
+        None
+    }
+
     /// Returns `frame` to the pool.
     ///
     /// # Panics
@@ -112,6 +157,31 @@ mod tests {
     fn unaligned_range_is_trimmed() {
         let frames = FrameAllocator::new(PhysAddr(0x1001), PhysAddr(0x5fff));
         assert_eq!(frames.total(), 3); // 0x2000, 0x3000, 0x4000
+    }
+
+    #[test]
+    fn reserved_frames_are_never_handed_out() {
+        let base = 0x8000_0000;
+        let mut frames = FrameAllocator::new(PhysAddr(base), PhysAddr(base + 8 * PAGE_SIZE));
+        frames.reserve(PhysAddr(base + 2 * PAGE_SIZE + 5), PhysAddr(base + 4 * PAGE_SIZE + 1));
+        assert_eq!(frames.free(), 5, "frames 2, 3 and 4 are reserved");
+        frames.reserve(PhysAddr(0), PhysAddr(base + PAGE_SIZE));
+        assert_eq!(frames.free(), 4, "frame 0; the part below the range is ignored");
+        let mut got: Vec<_> = core::iter::from_fn(|| frames.alloc()).map(|a| (a.0 - base) / PAGE_SIZE).collect();
+        got.sort();
+        assert_eq!(got, vec![1, 5, 6, 7]);
+    }
+
+    #[test]
+    fn contiguous_allocation_skips_holes() {
+        let base = 0x8000_0000;
+        let mut frames = FrameAllocator::new(PhysAddr(base), PhysAddr(base + 10 * PAGE_SIZE));
+        frames.reserve(PhysAddr(base + 3 * PAGE_SIZE), PhysAddr(base + 4 * PAGE_SIZE));
+        assert_eq!(frames.alloc_contiguous(4), Some(PhysAddr(base + 4 * PAGE_SIZE)));
+        assert_eq!(frames.alloc_contiguous(3), Some(PhysAddr(base)));
+        assert_eq!(frames.alloc_contiguous(3), None, "only 2 frames are left");
+        assert_eq!(frames.free(), 2);
+        assert_eq!(frames.alloc_contiguous(0), None);
     }
 
     #[test]

@@ -1,0 +1,179 @@
+//! Kernel memory: the heap, the frame allocator and the kernel page table.
+//!
+//! Boot order: the heap starts on a small static region (enough to read the device
+//! tree); then every free frame of RAM goes to the [`FrameAllocator`] (the firmware,
+//! the kernel image and the initramfs reserved), and the heap grows by taking
+//! contiguous runs of frames from it whenever it runs out. The kernel page table maps
+//! all RAM at `PHYS_OFFSET` with the kernel image W^X (text R+X, rodata R, data R+W,
+//! everything else R+W, never X), plus the MMIO of the devices the kernel drives.
+
+use core::alloc::{GlobalAlloc, Layout};
+use core::ptr::NonNull;
+
+use arch::layout::{kernel_sections, phys_to_virt, virt_to_phys};
+use buddy_system_allocator::Heap;
+use devicetree::Machine;
+use ksync::SpinLock;
+use mm::sv39::{Flags, PageTable, PhysMemory};
+use mm::{FrameAllocator, PhysAddr, VirtAddr, PAGE_SIZE};
+use spin::Once;
+
+/// Size of the static region the heap starts with.
+const EARLY_HEAP_SIZE: usize = 1 << 20;
+/// The heap grows in steps of at least this much.
+const HEAP_GROWTH: usize = 2 << 20;
+
+#[repr(align(4096))]
+struct EarlyHeap(#[allow(dead_code)] [u8; EARLY_HEAP_SIZE]);
+static mut EARLY_HEAP: EarlyHeap = EarlyHeap([0; EARLY_HEAP_SIZE]);
+
+/// The kernel heap: a buddy allocator that grows from the frame allocator.
+struct KernelHeap {
+    heap: SpinLock<Heap<32>>,
+}
+
+#[global_allocator]
+static HEAP: KernelHeap = KernelHeap { heap: SpinLock::new(Heap::new()) };
+
+static FRAMES: Once<SpinLock<FrameAllocator>> = Once::new();
+static KERNEL_TABLE: Once<(PageTable, usize)> = Once::new();
+
+// SAFETY: the buddy allocator hands out disjoint, suitably aligned blocks under the
+// lock; growth only adds frames that the frame allocator handed over for good.
+unsafe impl GlobalAlloc for KernelHeap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let mut heap = self.heap.lock();
+        if let Ok(block) = heap.alloc(layout) {
+            return block.as_ptr();
+        }
+        // Out of heap: take a contiguous run of frames big enough for this request.
+        let bytes = layout.size().max(layout.align()).next_power_of_two().max(HEAP_GROWTH);
+        let Some(frames) = FRAMES.get() else { return core::ptr::null_mut() };
+        let Some(start) = frames.lock().alloc_contiguous(bytes / PAGE_SIZE) else {
+            return core::ptr::null_mut();
+        };
+        let start = phys_to_virt(start.0);
+        // SAFETY: the frames were just taken from the frame allocator for the heap
+        // alone and are mapped (all RAM is) at their direct-map address.
+        unsafe { heap.add_to_heap(start, start + bytes) };
+        heap.alloc(layout).map_or(core::ptr::null_mut(), NonNull::as_ptr)
+    }
+
+    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
+        if let Some(pointer) = NonNull::new(pointer) {
+            // SAFETY: the caller returns a block this allocator handed out with `layout`.
+            unsafe { self.heap.lock().dealloc(pointer, layout) };
+        }
+    }
+}
+
+/// Gives the heap its static starting region. Call once, first thing.
+pub fn init_early_heap() {
+    // Called once on the boot hart before anything else touches EARLY_HEAP; from then
+    // on only the allocator uses it (taking the address needs no unsafe).
+    let start = core::ptr::addr_of_mut!(EARLY_HEAP) as usize;
+    // SAFETY: the region is a static array no one else uses.
+    unsafe { HEAP.heap.lock().init(start, EARLY_HEAP_SIZE) };
+}
+
+/// Heap statistics: (bytes handed out, bytes managed).
+pub fn heap_usage() -> (usize, usize) {
+    let heap = HEAP.heap.lock();
+    (heap.stats_alloc_actual(), heap.stats_total_bytes())
+}
+
+/// Frame statistics: (free, total).
+pub fn frame_usage() -> (usize, usize) {
+    FRAMES.get().map_or((0, 0), |frames| {
+        let frames = frames.lock();
+        (frames.free(), frames.total())
+    })
+}
+
+/// Hands every free frame of RAM to the frame allocator.
+pub fn init_frames(machine: &Machine, device_tree: (usize, usize)) {
+    let &(ram_start, ram_size) = machine.memory.first().expect("the device tree has memory");
+    let kernel_end = virt_to_phys(kernel_sections().image.1);
+    let mut frames = FrameAllocator::new(PhysAddr(ram_start), PhysAddr(ram_start + ram_size));
+    // Firmware (OpenSBI) and the kernel image itself.
+    frames.reserve(PhysAddr(ram_start), PhysAddr(kernel_end));
+    frames.reserve(PhysAddr(device_tree.0), PhysAddr(device_tree.1));
+    if let Some((start, end)) = machine.initrd {
+        frames.reserve(PhysAddr(start), PhysAddr(end));
+    }
+    log::info!(
+        "memory: {} MiB of RAM at {ram_start:#x}, {} frames free, kernel image ends at {kernel_end:#x}",
+        ram_size >> 20,
+        frames.free()
+    );
+    FRAMES.call_once(|| SpinLock::new(frames));
+}
+
+/// Allocates a zeroed frame.
+pub fn alloc_zeroed_frame() -> Option<PhysAddr> {
+    let frame = FRAMES.get()?.lock().alloc()?;
+    // SAFETY: the frame was just allocated, so nothing else uses it, and all RAM is
+    // mapped at its direct-map address.
+    unsafe { core::ptr::write_bytes(phys_to_virt(frame.0) as *mut u8, 0, PAGE_SIZE) };
+    Some(frame)
+}
+
+/// Page-table frames come from the frame allocator and are reached through the direct map.
+struct DirectMap;
+
+// SAFETY: every frame address used by kernel page tables is RAM, which is mapped at
+// `phys_to_virt` in both the boot and the kernel page table; frames come zeroed from
+// `alloc_zeroed_frame` and belong to the table alone.
+unsafe impl PhysMemory for DirectMap {
+    fn table_ptr(&self, frame: PhysAddr) -> *mut u64 {
+        phys_to_virt(frame.0) as *mut u64
+    }
+    fn alloc_table_frame(&mut self) -> Option<PhysAddr> {
+        alloc_zeroed_frame()
+    }
+}
+
+/// Builds the kernel page table (not yet active on any hart).
+pub fn build_kernel_page_table(machine: &Machine) {
+    let sections = kernel_sections();
+    let mut table = PageTable::new(&mut DirectMap).expect("a frame for the kernel page table");
+    let mut map = |start: usize, end: usize, flags: Flags, what: &str| {
+        let start = start & !(PAGE_SIZE - 1);
+        let end = (end + PAGE_SIZE - 1) & !(PAGE_SIZE - 1);
+        if end > start {
+            table
+                .map_range(&mut DirectMap, VirtAddr(start), PhysAddr(virt_to_phys(start)), end - start, flags)
+                .unwrap_or_else(|error| panic!("mapping {what} {start:#x}..{end:#x}: {error:?}"));
+        }
+    };
+    let global = Flags::G;
+    for &(ram_start, ram_size) in &machine.memory {
+        let (ram_start, ram_end) = (phys_to_virt(ram_start), phys_to_virt(ram_start + ram_size));
+        map(ram_start, sections.image.0.max(ram_start), Flags::R | Flags::W | global, "RAM below the kernel");
+        map(sections.image.1.max(ram_start), ram_end, Flags::R | Flags::W | global, "RAM above the kernel");
+    }
+    map(sections.text.0, sections.text.1, Flags::R | Flags::X | global, "kernel text");
+    map(sections.rodata.0, sections.rodata.1, Flags::R | global, "kernel rodata");
+    map(sections.data.0, sections.data.1, Flags::R | Flags::W | global, "kernel data");
+    let devices = [machine.uart, machine.plic, machine.rtc, machine.finisher];
+    for device in devices.iter().flatten().chain(machine.virtio_mmio.iter()) {
+        let start = phys_to_virt(device.base);
+        map(start, start + device.size.max(PAGE_SIZE), Flags::R | Flags::W | global, "device registers");
+    }
+    let satp = table.satp(0);
+    KERNEL_TABLE.call_once(|| (table, satp));
+}
+
+/// Switches the current hart to the kernel page table.
+pub fn activate_kernel_page_table() {
+    let (_, satp) = KERNEL_TABLE.get().expect("kernel page table built");
+    // SAFETY: the kernel table maps the kernel image, every hart stack and all RAM at
+    // the same virtual addresses as the boot table does.
+    unsafe { arch::paging::activate(*satp) };
+}
+
+/// Translates `va` through the kernel page table (for self-tests).
+pub fn translate(va: usize) -> Option<(PhysAddr, Flags)> {
+    let (table, _) = KERNEL_TABLE.get()?;
+    table.translate(&DirectMap, VirtAddr(va)).map(|(pa, flags, _)| (pa, flags))
+}

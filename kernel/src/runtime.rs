@@ -1,0 +1,123 @@
+//! The async runtime of the kernel: one executor loop and one timer queue per hart.
+//!
+//! [`spawn`], [`sleep`] and [`timeout`] are what kernel code uses. The hart loop runs
+//! every runnable task, then sleeps in `wfi` with interrupts masked after announcing
+//! itself idle, so a wake-up that races the check is never lost: either the waker sees
+//! the idle bit and sends an IPI, or the hart sees the queued task.
+
+use core::future::Future;
+use core::sync::atomic::{AtomicU64, Ordering};
+use core::time::Duration;
+
+use executor::{Executor, JoinHandle, Platform};
+use spin::Once;
+use timer::{Clock, Instant, Sleep, Timeout, Timers};
+
+/// The executor's view of the machine: the hart id is `tp`, a notification is an IPI.
+pub struct KernelPlatform {
+    ipis_sent: AtomicU64,
+}
+
+impl Platform for KernelPlatform {
+    #[inline]
+    fn current_hart(&self) -> usize {
+        arch::hart::id()
+    }
+
+    fn notify(&self, hart: usize) {
+        self.ipis_sent.fetch_add(1, Ordering::Relaxed);
+        arch::hart::send_ipi(hart);
+    }
+}
+
+/// The timers' view of the machine: `time` CSR and the per-hart timer interrupt.
+pub struct KernelClock;
+
+impl Clock for KernelClock {
+    #[inline]
+    fn now(&self) -> Instant {
+        Instant::from_nanos(arch::timer::nanos())
+    }
+
+    fn set_alarm(&self, deadline: Option<Instant>) {
+        arch::timer::set_alarm(deadline.map(|at| arch::timer::nanos_to_ticks(at.as_nanos())));
+    }
+
+    #[inline]
+    fn current_hart(&self) -> usize {
+        arch::hart::id()
+    }
+}
+
+static CLOCK: KernelClock = KernelClock;
+static EXECUTOR: Once<Executor<KernelPlatform>> = Once::new();
+static TIMERS: Once<Timers<'static>> = Once::new();
+
+/// Creates the executor and the timer queues for `harts` hart slots.
+pub fn init(harts: usize) {
+    EXECUTOR.call_once(|| Executor::new(KernelPlatform { ipis_sent: AtomicU64::new(0) }, harts));
+    TIMERS.call_once(|| Timers::new(&CLOCK, harts));
+}
+
+/// The kernel executor.
+pub fn executor() -> &'static Executor<KernelPlatform> {
+    EXECUTOR.get().expect("runtime::init ran")
+}
+
+/// The kernel timer queues.
+pub fn timers() -> &'static Timers<'static> {
+    TIMERS.get().expect("runtime::init ran")
+}
+
+/// IPIs sent to wake idle harts so far.
+pub fn ipis_sent() -> u64 {
+    executor().platform().ipis_sent.load(Ordering::Relaxed)
+}
+
+/// Spawns a kernel task on the current hart.
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    executor().spawn(future)
+}
+
+/// Completes after `duration`.
+pub fn sleep(duration: Duration) -> Sleep<'static> {
+    timers().sleep(duration)
+}
+
+/// Runs `future` for at most `duration`.
+pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<'static, F> {
+    timers().timeout(duration, future)
+}
+
+/// Monotonic time since boot.
+pub fn now() -> Instant {
+    CLOCK.now()
+}
+
+/// Called from the timer interrupt: wakes the due sleepers of this hart.
+pub fn on_timer_interrupt() {
+    if let Some(timers) = TIMERS.get() {
+        timers.handle_interrupt();
+    } else {
+        arch::timer::set_alarm(None);
+    }
+}
+
+/// The per-hart loop: poll woken tasks, sleep when there are none. Never returns.
+pub fn run_hart(hart: usize) -> ! {
+    let executor = executor();
+    loop {
+        executor.run_until_idle(hart);
+        arch::interrupts::disable();
+        if executor.prepare_to_sleep(hart) {
+            arch::interrupts::wait_for_interrupt();
+        }
+        executor.end_sleep(hart);
+        // Pending interrupts (timer, IPI) are taken here and wake their tasks.
+        arch::interrupts::enable();
+    }
+}
