@@ -6,7 +6,7 @@ use alloc::sync::Arc;
 use core::future::Future;
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use async_task::{Runnable, ScheduleInfo, WithInfo};
+use async_task::{ScheduleInfo, WithInfo};
 use ksync::SpinLock;
 
 use crate::JoinHandle;
@@ -25,6 +25,42 @@ pub trait Platform: Send + Sync + 'static {
     /// idle period of that hart.
     fn notify(&self, hart: usize);
 }
+
+/// A task's reference to the executor it belongs to: a strong count of the executor's
+/// shared state, type-erased so that task and join-handle types do not name the
+/// platform. It rides in async-task's per-task metadata, which lets the schedule
+/// function capture nothing: async-task then calls it without creating a temporary
+/// waker (a reference-count increment and decrement) on every wake.
+pub(crate) struct Owner {
+    shared: *const (),
+    release: unsafe fn(*const ()),
+}
+
+// SAFETY: `shared` is an `Arc<Shared<P>>` with `P: Send + Sync`, which is Send + Sync.
+unsafe impl Send for Owner {}
+// SAFETY: as above.
+unsafe impl Sync for Owner {}
+
+impl Owner {
+    fn new<P: Platform>(shared: &Arc<Shared<P>>) -> Self {
+        /// # Safety
+        /// `shared` must come from `Arc::into_raw` of an `Arc<Shared<P>>`.
+        unsafe fn release<P: Platform>(shared: *const ()) {
+            // SAFETY: this drops the strong count `Owner::new` took.
+            unsafe { Arc::decrement_strong_count(shared as *const Shared<P>) }
+        }
+        Self { shared: Arc::into_raw(shared.clone()) as *const (), release: release::<P> }
+    }
+}
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        // SAFETY: `release` was instantiated for the type `shared` points to.
+        unsafe { (self.release)(self.shared) }
+    }
+}
+
+type Runnable = async_task::Runnable<Owner>;
 
 /// One hart's queue of runnable tasks.
 struct RunQueue {
@@ -75,12 +111,17 @@ impl<P: Platform> Executor<P> {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let shared = self.shared.clone();
-        let schedule = WithInfo(move |runnable, info: ScheduleInfo| shared.schedule(runnable, info));
-        let builder = async_task::Builder::new();
+        let schedule = WithInfo(|runnable: Runnable, info: ScheduleInfo| {
+            let shared = runnable.metadata().shared as *const Shared<P>;
+            // SAFETY: the task's `Owner` holds a strong count of this `Shared<P>` (the
+            // type is fixed by this very `spawn`), and the task stays alive while we
+            // hold its `runnable`.
+            unsafe { (*shared).schedule(runnable, info) }
+        });
+        let builder = async_task::Builder::new().metadata(Owner::new(&self.shared));
         #[cfg(feature = "std")]
         let builder = builder.propagate_panic(true);
-        let (runnable, task) = builder.spawn(move |()| future, schedule);
+        let (runnable, task) = builder.spawn(move |_| future, schedule);
         runnable.schedule();
         JoinHandle(task)
     }
@@ -96,7 +137,9 @@ impl<P: Platform> Executor<P> {
                 None => return false,
             },
         };
-        shared.polls[hart].fetch_add(1, Ordering::Relaxed);
+        // Only this hart writes its counter: a plain load and store, no locked add.
+        let polls = &shared.polls[hart];
+        polls.store(polls.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
         runnable.run();
         true
     }
@@ -116,8 +159,8 @@ impl<P: Platform> Executor<P> {
     pub fn prepare_to_sleep(&self, hart: usize) -> bool {
         let shared = &*self.shared;
         shared.idle.fetch_or(1 << hart, Ordering::SeqCst);
-        // Re-check after announcing: a waker that queued work before seeing our bit
-        // is visible here (both sides use SeqCst).
+        // Re-check after announcing, under each queue's lock: a waker that queued work
+        // without seeing our bit is visible here (see `Shared::schedule`).
         !shared.has_work_for(hart)
     }
 
@@ -166,10 +209,13 @@ impl<P: Platform> Shared<P> {
             let mut tasks = queue.tasks.lock();
             tasks.push_back(runnable);
             let len = tasks.len();
-            queue.len.store(len, Ordering::SeqCst);
+            queue.len.store(len, Ordering::Relaxed);
             len - 1
         };
-        let idle = self.idle.load(Ordering::SeqCst);
+        // Relaxed is enough: a hart announcing idleness sets its bit *before* taking
+        // this queue's lock to look at it (`has_work_for`). If it took the lock after
+        // us, it sees our task; if before, its bit happens-before our load here.
+        let idle = self.idle.load(Ordering::Relaxed);
         if idle & (1 << hart) != 0 {
             self.notify_if_idle(hart);
         } else if queued_before > 0 && idle != 0 {
@@ -207,7 +253,7 @@ impl<P: Platform> Shared<P> {
         }
         let mut tasks = queue.tasks.lock();
         let runnable = tasks.pop_front();
-        queue.len.store(tasks.len(), Ordering::SeqCst);
+        queue.len.store(tasks.len(), Ordering::Relaxed);
         runnable
     }
 
@@ -226,14 +272,14 @@ impl<P: Platform> Shared<P> {
                 continue;
             }
             let mut stolen: VecDeque<Runnable> = tasks.drain(..take).collect();
-            victim.len.store(tasks.len(), Ordering::SeqCst);
+            victim.len.store(tasks.len(), Ordering::Relaxed);
             drop(tasks);
             let first = stolen.pop_front();
             if !stolen.is_empty() {
                 let own = &self.queues[hart];
                 let mut own_tasks = own.tasks.lock();
                 own_tasks.extend(stolen);
-                own.len.store(own_tasks.len(), Ordering::SeqCst);
+                own.len.store(own_tasks.len(), Ordering::Relaxed);
             }
             return first;
         }
@@ -241,10 +287,12 @@ impl<P: Platform> Shared<P> {
     }
 
     /// Whether `hart` should stay awake: its own queue has work, or another queue has
-    /// more than the one task its hart is about to run.
+    /// more than the one task its hart is about to run. Each length is read under its
+    /// queue's lock (see `schedule` for why that closes the lost-wake-up window); this
+    /// runs only when a hart is about to sleep, never on the wake path.
     fn has_work_for(&self, hart: usize) -> bool {
         self.queues.iter().enumerate().any(|(index, queue)| {
-            let len = queue.len.load(Ordering::SeqCst);
+            let len = queue.tasks.lock().len();
             if index == hart { len > 0 } else { len > 1 }
         })
     }

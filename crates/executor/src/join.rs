@@ -10,7 +10,7 @@ use core::task::{Context, Poll};
 
 /// Awaits a spawned task's output; dropping it cancels the task.
 #[must_use = "dropping a JoinHandle cancels the task; call `.detach()` to let it run"]
-pub struct JoinHandle<T>(pub(crate) async_task::Task<T>);
+pub struct JoinHandle<T>(pub(crate) async_task::Task<T, crate::executor::Owner>);
 
 impl<T> JoinHandle<T> {
     /// Lets the task run to completion without anyone awaiting its output.
