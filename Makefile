@@ -44,3 +44,9 @@ prereqs:
 
 clean:
 	$(CARGO) clean
+
+# Benchmarks (not part of `make test`): host executor vs tokio/async-executor, guest
+# instructions per operation under -icount, idle CPU. QUICK=1 for a smoke run.
+.PHONY: bench
+bench:
+	$(XTASK) bench $(if $(QUICK),--quick)

@@ -7,6 +7,7 @@
 //!
 //! Commands: `prereqs`, `build`, `run`, `demo`, `debug`, `miri`, `test` (see `--help`).
 
+mod bench;
 mod harness;
 mod kernel_build;
 mod prereqs;
@@ -56,6 +57,12 @@ enum Task {
     },
     /// Run host tests, miri tests and QEMU tests; the last line is `N passed, M failed`.
     Test(TestArgs),
+    /// Benchmarks: the executor on the host (vs tokio, async-executor) and in the guest.
+    Bench {
+        /// One repetition with small counts (a smoke test of the harness).
+        #[arg(long)]
+        quick: bool,
+    },
 }
 
 #[derive(Args)]
@@ -134,6 +141,10 @@ fn execute(task: Task) -> Result<ExitCode> {
             host_timeout: Duration::ZERO,
             miri_timeout: Duration::from_secs(1800),
         }))),
+        Task::Bench { quick } => {
+            prereqs::ensure(Need::Base, false)?;
+            Ok(exit_code(bench::run(&bench::Options { quick })?))
+        }
         Task::Test(args) => Ok(exit_code(harness::run(&harness::Options {
             filter: args.filter,
             jobs: args.jobs,

@@ -1,0 +1,160 @@
+//! `cargo xtask bench`: the executor's figures, host and guest, in one table.
+//!
+//! * Host: `bench-host` runs coros' executor side by side with tokio (current_thread)
+//!   and async-executor in one process, alternating them run by run.
+//! * Guest: the kernel's `bench=NAME` modes measure wake+poll (yield) and spawn+join on
+//!   the real executor, booted twice per repetition: under `-icount shift=0,sleep=off`
+//!   (guest nanoseconds = retired instructions, repeatable) and under plain TCG (wall
+//!   time, noisy). Medians over the repetitions.
+//! * Idle: QEMU's own CPU time while the guest sleeps 5 s on 4 harts, against wall
+//!   time. A busy-polling kernel would burn one host core per hart.
+//!
+//! Linux comparisons (the same workloads as user programs on Linux 6.12) belong to the
+//! full benchmark suite; this command covers the kernel-only figures.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+use crate::kernel_build::build_kernel;
+use crate::qemu::{run_captured, Boot, Console, Ending};
+use crate::shell;
+
+/// What `bench` measures and how often.
+pub struct Options {
+    /// One repetition and small counts: a smoke test of the harness.
+    pub quick: bool,
+}
+
+/// One guest figure parsed from `bench NAME: ops=.. ticks=.. ticks_per_second=..`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GuestFigure {
+    pub ops: u64,
+    pub ticks: u64,
+    pub ticks_per_second: u64,
+}
+
+impl GuestFigure {
+    /// Guest nanoseconds per operation (= instructions per operation under icount shift=0).
+    pub fn nanos_per_op(&self) -> f64 {
+        self.ticks as f64 * 1e9 / self.ticks_per_second as f64 / self.ops as f64
+    }
+}
+
+/// Finds the `bench NAME:` line in `output` and reads its fields.
+pub fn parse_guest_figure(output: &str, name: &str) -> Option<GuestFigure> {
+    let prefix = format!("bench {name}:");
+    let line = output.lines().find(|line| line.trim_start().starts_with(&prefix))?;
+    let field = |key: &str| {
+        line.split_whitespace()
+            .find_map(|word| word.strip_prefix(key)?.strip_prefix('='))
+            .and_then(|value| value.parse::<u64>().ok())
+    };
+    Some(GuestFigure { ops: field("ops")?, ticks: field("ticks")?, ticks_per_second: field("ticks_per_second")? })
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let middle = values.len() / 2;
+    if values.len() % 2 == 1 { values[middle] } else { (values[middle - 1] + values[middle]) / 2.0 }
+}
+
+fn boot_bench(kernel: &std::path::Path, name: &str, smp: usize, icount: bool) -> Result<crate::qemu::Captured> {
+    let append = format!("bench={name} log=warn");
+    let boot = Boot { kernel, smp, append: &append, console: Console::Headless, wait_for_gdb: false };
+    let mut command = boot.command();
+    if icount {
+        command.args(["-icount", "shift=0,sleep=off"]);
+    }
+    let run = run_captured(command, Duration::from_secs(120))?;
+    if run.ending != Ending::Exited(0) {
+        bail!("bench={name} ended with {:?}; output:\n{}", run.ending, run.stdout);
+    }
+    Ok(run)
+}
+
+/// CPU time (user + system) of all reaped children of this process so far.
+fn children_cpu_time() -> Duration {
+    // SAFETY: getrusage only writes into the zeroed struct we pass.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage
+    };
+    let time = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    time(usage.ru_utime) + time(usage.ru_stime)
+}
+
+/// Runs every benchmark and prints the table. Returns whether all ran.
+pub fn run(options: &Options) -> Result<bool> {
+    let repetitions = if options.quick { 1 } else { 5 };
+
+    println!("---- host executor: coros vs tokio vs async-executor ----");
+    let mut host = shell::cargo();
+    host.args(["run", "--release", "--quiet", "--package", "bench-host", "--"]);
+    if options.quick {
+        host.arg("--quick");
+    }
+    let host_ok = shell::run(&mut host)?.success();
+
+    println!("\n---- guest executor (coros kernel on QEMU) ----");
+    let kernel = build_kernel()?;
+    let mut rows = Vec::new();
+    for name in ["yield", "spawn-join"] {
+        let (mut instructions, mut wall) = (Vec::new(), Vec::new());
+        for _ in 0..repetitions {
+            for icount in [true, false] {
+                let run = boot_bench(&kernel, name, 1, icount)?;
+                let figure = parse_guest_figure(&run.stdout, name)
+                    .with_context(|| format!("no `bench {name}:` line in:\n{}", run.stdout))?;
+                if icount { instructions.push(figure.nanos_per_op()) } else { wall.push(figure.nanos_per_op()) }
+            }
+        }
+        rows.push((name, median(&mut instructions), median(&mut wall)));
+    }
+    println!("{:<12} {:>22} {:>22}", "workload", "instructions/op", "TCG wall ns/op");
+    println!("{}", "-".repeat(58));
+    for (name, instructions, wall) in &rows {
+        println!("{name:<12} {instructions:>22.0} {wall:>22.0}");
+    }
+    println!("(median of {repetitions}; instructions under -icount shift=0,sleep=off; 1 hart)");
+
+    println!("\n---- idle: host CPU time of QEMU while the guest sleeps 5 s (4 harts) ----");
+    let before = children_cpu_time();
+    let started = Instant::now();
+    let idle = boot_bench(&kernel, "idle", 4, false)?;
+    let wall = started.elapsed();
+    let cpu = children_cpu_time() - before;
+    if !idle.stdout.contains("bench idle: done") {
+        bail!("the idle benchmark did not finish:\n{}", idle.stdout);
+    }
+    println!(
+        "QEMU used {:.2} s of CPU in {:.2} s of wall time ({:.1}% of one core; boot included)",
+        cpu.as_secs_f64(),
+        wall.as_secs_f64(),
+        100.0 * cpu.as_secs_f64() / wall.as_secs_f64()
+    );
+    Ok(host_ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_kernel_bench_line() {
+        let output = "boot...\nbench yield: ops=20000 ticks=5000 ns_per_op=25000 ticks_per_second=10000000\n";
+        let figure = parse_guest_figure(output, "yield").unwrap();
+        assert_eq!(figure, GuestFigure { ops: 20_000, ticks: 5_000, ticks_per_second: 10_000_000 });
+        assert!((figure.nanos_per_op() - 25.0).abs() < 1e-9);
+        assert_eq!(parse_guest_figure(output, "spawn-join"), None);
+        assert_eq!(parse_guest_figure("bench yield: ops=x", "yield"), None);
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&mut [4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+}
+
