@@ -50,6 +50,8 @@ impl Clock for KernelClock {
 }
 
 static CLOCK: KernelClock = KernelClock;
+/// Timer interrupts taken, per hart (to show there is no periodic tick).
+static TIMER_INTERRUPTS: [AtomicU64; arch::layout::MAX_HARTS] = [const { AtomicU64::new(0) }; arch::layout::MAX_HARTS];
 static EXECUTOR: Once<Executor<KernelPlatform>> = Once::new();
 static TIMERS: Once<Timers<'static>> = Once::new();
 
@@ -72,6 +74,11 @@ pub fn timers() -> &'static Timers<'static> {
 /// IPIs sent to wake idle harts so far.
 pub fn ipis_sent() -> u64 {
     executor().platform().ipis_sent.load(Ordering::Relaxed)
+}
+
+/// Timer interrupts taken so far, summed over all harts.
+pub fn timer_interrupts() -> u64 {
+    TIMER_INTERRUPTS.iter().map(|count| count.load(Ordering::Relaxed)).sum()
 }
 
 /// Spawns a kernel task on the current hart.
@@ -100,6 +107,7 @@ pub fn now() -> Instant {
 
 /// Called from the timer interrupt: wakes the due sleepers of this hart.
 pub fn on_timer_interrupt() {
+    TIMER_INTERRUPTS[arch::hart::id()].fetch_add(1, Ordering::Relaxed);
     if let Some(timers) = TIMERS.get() {
         timers.handle_interrupt();
     } else {

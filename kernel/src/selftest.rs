@@ -26,6 +26,7 @@ pub async fn run(name: &str) -> u16 {
         "executor-smp-steal" => executor_smp_steal().await,
         "timer-sleep-order" => timer_sleep_order().await,
         "timer-timeout" => timer_timeout().await,
+        "timer-no-idle-tick" => timer_no_idle_tick().await,
         "page-table-wx" => page_table_wx(),
         "rtc" => rtc().await,
         "panic" => panic!("deliberate panic requested by test=panic"),
@@ -206,6 +207,18 @@ async fn timer_timeout() {
     assert_eq!(hart_queue_sum(), 1);
     drop(far);
     assert_eq!(hart_queue_sum(), 0, "a dropped sleep left its entry behind");
+}
+
+/// While every hart idles, the only timer interrupt is the one for the one deadline
+/// that exists: no periodic tick on any hart.
+async fn timer_no_idle_tick() {
+    sleep(Duration::from_millis(10)).await;
+    let before = runtime::timer_interrupts();
+    sleep(Duration::from_millis(500)).await;
+    let during = runtime::timer_interrupts() - before;
+    println!("timer-no-idle-tick: {during} timer interrupt(s) on {} hart(s) in 500 ms idle", crate::boot::harts_online());
+    assert!(during >= 1, "the sleep's own deadline must interrupt");
+    assert!(during <= 2, "{during} timer interrupts while idle: something ticks");
 }
 
 /// Polls `future` once, from inside a task (so it gets the task's waker).

@@ -101,6 +101,7 @@ pub const QEMU_TESTS: &[QemuTest] = &[
     self_test!("executor-smp-steal"),
     self_test!("timer-sleep-order"),
     self_test!("timer-timeout"),
+    self_test!("timer-no-idle-tick"),
     self_test!("page-table-wx"),
     self_test!("rtc"),
 ];
