@@ -64,6 +64,11 @@ pub fn boot_hart(hart_id: usize, device_tree_pa: usize) -> ! {
         if machine.sstc { " (Sstc)" } else { " (SBI timer)" }
     );
     println!("command line: {bootargs:?}");
+    if let Some(rtc) = machine.rtc {
+        // SAFETY: the boot page table maps the MMIO gigabyte; the device tree names the RTC.
+        let nanos = unsafe { arch::rtc::read_nanos(phys_to_virt(rtc.base)) };
+        println!("wall clock: {}", timer::UtcDateTime::from_unix_seconds(nanos / 1_000_000_000));
+    }
     for warning in &cmdline.warnings {
         println!("warning: {warning}");
     }

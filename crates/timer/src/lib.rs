@@ -13,6 +13,7 @@
 
 extern crate alloc;
 
+mod calendar;
 mod clock;
 mod instant;
 #[cfg(any(test, feature = "mock"))]
@@ -25,6 +26,7 @@ mod timers;
 #[cfg(test)]
 mod tests;
 
+pub use calendar::UtcDateTime;
 pub use clock::Clock;
 pub use instant::Instant;
 pub use sleep::Sleep;
