@@ -62,32 +62,22 @@ csr_access!(read_stvec, write_stvec, set_stvec, clear_stvec, "stvec");
 csr_access!(read_sscratch, write_sscratch, set_sscratch, clear_sscratch, "sscratch");
 csr_access!(read_satp, write_satp, set_satp, clear_satp, "satp");
 
-/// Reads `scause`.
-#[inline(always)]
-pub fn read_scause() -> usize {
-    let value: usize;
-    // SAFETY: reading scause has no side effects.
-    unsafe { asm!("csrr {}, scause", out(reg) value, options(nomem, nostack)) };
-    value
+macro_rules! csr_read_only {
+    ($read:ident, $csr:literal) => {
+        #[doc = concat!("Reads `", $csr, "`.")]
+        #[inline(always)]
+        pub fn $read() -> usize {
+            let value: usize;
+            // SAFETY: reading this CSR has no side effects.
+            unsafe { asm!(concat!("csrr {}, ", $csr), out(reg) value, options(nomem, nostack)) };
+            value
+        }
+    };
 }
 
-/// Reads `stval`.
-#[inline(always)]
-pub fn read_stval() -> usize {
-    let value: usize;
-    // SAFETY: reading stval has no side effects.
-    unsafe { asm!("csrr {}, stval", out(reg) value, options(nomem, nostack)) };
-    value
-}
-
-/// Reads `sepc`.
-#[inline(always)]
-pub fn read_sepc() -> usize {
-    let value: usize;
-    // SAFETY: reading sepc has no side effects.
-    unsafe { asm!("csrr {}, sepc", out(reg) value, options(nomem, nostack)) };
-    value
-}
+csr_read_only!(read_scause, "scause");
+csr_read_only!(read_stval, "stval");
+csr_read_only!(read_sepc, "sepc");
 
 /// Reads the `time` counter (10 MHz on QEMU virt).
 #[inline(always)]
