@@ -21,3 +21,4 @@ pub mod power;
 pub mod rtc;
 pub mod timer;
 pub mod trap;
+pub mod user;

@@ -87,13 +87,13 @@ static HANDLER: AtomicUsize = AtomicUsize::new(0);
 /// Installs `handler` and points this hart's `stvec` at the trap entry.
 pub fn init_hart(handler: KernelTrapHandler) {
     HANDLER.store(handler as *const () as usize, Ordering::Release);
-    // SAFETY: `kernel_trap_entry` is a valid, 4-byte-aligned direct-mode trap vector
-    // that preserves every register of the interrupted code.
-    unsafe { csr::write_stvec(kernel_trap_entry as *const () as usize) };
-}
-
-extern "C" {
-    fn kernel_trap_entry();
+    // SAFETY: sscratch = 0 marks "running in the kernel" for the trap vector, which is
+    // a valid, 4-byte-aligned direct-mode vector preserving every interrupted register
+    // (user traps return into `user::enter`, kernel traps go to `kernel_trap_entry`).
+    unsafe {
+        csr::write_sscratch(0);
+        csr::write_stvec(crate::user::trap_vector());
+    }
 }
 
 /// The safe core of the trap path, called by the assembly entry.
