@@ -46,6 +46,10 @@ pub fn boot_hart(hart_id: usize, device_tree_pa: usize) -> ! {
         // device tree says a 16550 lives there.
         unsafe { arch::console::init(phys_to_virt(uart.base)) };
     }
+    if let Some(plic) = machine.plic {
+        // SAFETY: as above, for the PLIC the device tree names.
+        unsafe { arch::plic::init(phys_to_virt(plic.base)) };
+    }
     if let Some(finisher) = machine.finisher {
         // SAFETY: as above, for the sifive,test0 finisher.
         unsafe { arch::power::init(phys_to_virt(finisher.base)) };

@@ -15,6 +15,7 @@ mod console;
 mod bench;
 mod boot;
 mod demo;
+mod irq;
 mod memory;
 mod panic;
 mod runtime;

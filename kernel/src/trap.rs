@@ -9,7 +9,8 @@ pub fn handle_kernel_trap(cause: TrapCause, frame: &mut KernelTrapFrame) {
         TrapCause::Timer => crate::runtime::on_timer_interrupt(),
         // An IPI only ends a `wfi`: the hart's loop then finds the queued work.
         TrapCause::Software => arch::hart::clear_ipi(),
-        TrapCause::External | TrapCause::OtherInterrupt(_) => {
+        TrapCause::External => crate::irq::handle_external(),
+        TrapCause::OtherInterrupt(_) => {
             log::warn!("unexpected interrupt {cause:?}");
         }
         TrapCause::Exception { code, stval } => panic!(
@@ -23,5 +24,6 @@ pub fn handle_kernel_trap(cause: TrapCause, frame: &mut KernelTrapFrame) {
 /// Installs the trap handler on the current hart and unmasks the interrupt sources.
 pub fn init_hart() {
     arch::trap::init_hart(handle_kernel_trap);
+    arch::plic::init_hart(arch::hart::id());
     arch::interrupts::enable_sources();
 }

@@ -6,7 +6,11 @@
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 const TRANSMIT_HOLDING: usize = 0;
+const RECEIVE_BUFFER: usize = 0;
+const INTERRUPT_ENABLE: usize = 1;
+const INTERRUPT_ENABLE_RECEIVED_DATA: u8 = 1 << 0;
 const LINE_STATUS: usize = 5;
+const LINE_STATUS_DATA_READY: u8 = 1 << 0;
 const LINE_STATUS_TRANSMIT_EMPTY: u8 = 1 << 5;
 
 static BASE: AtomicUsize = AtomicUsize::new(0);
@@ -38,6 +42,30 @@ pub fn write_byte(byte: u8) {
             core::hint::spin_loop();
         }
         holding.write_volatile(byte);
+    }
+}
+
+/// Makes the UART raise its interrupt when a byte arrives.
+pub fn enable_receive_interrupt() {
+    let base = BASE.load(Ordering::Acquire);
+    if base != 0 {
+        // SAFETY: the interrupt-enable register of the UART set up by `init`.
+        unsafe { ((base + INTERRUPT_ENABLE) as *mut u8).write_volatile(INTERRUPT_ENABLE_RECEIVED_DATA) };
+    }
+}
+
+/// Takes one received byte, if any (reading it acknowledges the interrupt).
+pub fn read_byte() -> Option<u8> {
+    let base = BASE.load(Ordering::Acquire);
+    if base == 0 {
+        return None;
+    }
+    // SAFETY: line-status and receive-buffer registers of the UART set up by `init`.
+    unsafe {
+        if ((base + LINE_STATUS) as *const u8).read_volatile() & LINE_STATUS_DATA_READY == 0 {
+            return None;
+        }
+        Some(((base + RECEIVE_BUFFER) as *const u8).read_volatile())
     }
 }
 

@@ -17,6 +17,7 @@ pub mod hart;
 pub mod interrupts;
 pub mod layout;
 pub mod paging;
+pub mod plic;
 pub mod power;
 pub mod rtc;
 pub mod timer;
