@@ -413,7 +413,10 @@ mod tests {
         assert_eq!(name(38), None);
         assert!((295..424).all(|number| name(number).is_none()));
         for window in ALL.windows(2) {
-            assert!(window[0].0 < window[1].0, "ALL is sorted and has no duplicates");
+            assert!(
+                window[0].0 < window[1].0,
+                "ALL is sorted and has no duplicates"
+            );
         }
         for &(number, entry_name) in ALL {
             assert_eq!(name(number), Some(entry_name));
