@@ -2,7 +2,10 @@
 # is one xtask command, so `make` and CI do exactly the same thing.
 #
 #   make run [SMP=4] [APPEND="log=debug"]   build and boot on this terminal (Ctrl-A X quits)
-#   make test [FILTER=demo] [JOBS=2]         host + miri + QEMU tests; last line: N passed, M failed
+#   make test [FILTER=demo] [JOBS=2]         host + miri + QEMU + user tests; last line: N passed, M failed
+#   make test-linux [FILTER=smoke]           user-level tests on Debian's Linux (the oracle), outputs shown
+#   make run-linux [SMP=4] [APPEND=...]      boot Debian's Linux with the test initramfs (a shell)
+#   make initramfs                           fetch busybox, build user/, write target/initramfs.cpio
 #   make build                               build target/kernel.elf
 #   make demo [SMP=4]                        boot the seed demo, output streamed
 #   make debug [SMP=4] [APPEND=...]          boot halted for gdb; prints the gdb command
@@ -17,7 +20,7 @@ APPEND ?=
 JOBS ?= 2
 FILTER ?=
 
-.PHONY: all run test build demo debug miri prereqs clean
+.PHONY: all run test build demo debug miri prereqs clean test-linux run-linux initramfs
 
 all: build
 
@@ -29,6 +32,15 @@ test:
 
 build:
 	$(XTASK) build
+
+test-linux:
+	$(XTASK) test-linux $(if $(FILTER),--filter "$(FILTER)")
+
+run-linux:
+	$(XTASK) run-linux --smp $(SMP) --append="$(APPEND)"
+
+initramfs:
+	$(XTASK) initramfs
 
 demo:
 	$(XTASK) demo --smp $(SMP)

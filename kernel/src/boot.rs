@@ -92,6 +92,20 @@ pub fn boot_hart(hart_id: usize, device_tree_pa: usize) -> ! {
     runtime::init(hart_slots);
     trap::init_hart();
 
+    let rtc_nanos = machine.rtc.map(|rtc| {
+        // SAFETY: the kernel page table maps the RTC the device tree names.
+        unsafe { arch::rtc::read_nanos(phys_to_virt(rtc.base)) }
+    });
+    crate::time::init(rtc_nanos);
+    crate::random::init(rtc_nanos.unwrap_or(0));
+    let initrd = machine.initrd.map(|(start, end)| {
+        // SAFETY: the initramfs lies in RAM (reserved from the frame allocator), which
+        // the kernel page table maps at phys_to_virt; nothing writes to it.
+        unsafe { core::slice::from_raw_parts(phys_to_virt(start) as *const u8, end - start) }
+    });
+    crate::fs::init(initrd);
+    crate::fs::console::enable_input();
+
     for &other in machine.harts.iter().filter(|&&other| other != hart_id && other < MAX_HARTS) {
         if let Err(error) = arch::boot::start_hart(other) {
             println!("warning: hart {other} did not start (SBI error {error})");
@@ -100,7 +114,13 @@ pub fn boot_hart(hart_id: usize, device_tree_pa: usize) -> ! {
 
     // The first task: what the command line asked for. It runs once the loop starts.
     let action = cmdline.action;
-    runtime::spawn(async move { crate::boot::run_action(action).await }).detach();
+    let init = InitRequest {
+        path: cmdline.rdinit.or(cmdline.init),
+        explicit: cmdline.rdinit.is_some() || cmdline.init.is_some(),
+        env: cmdline.init_env.clone(),
+        args: cmdline.init_args.clone(),
+    };
+    runtime::spawn(async move { crate::boot::run_action(action, init).await }).detach();
     enter_loop(hart_id)
 }
 
@@ -125,11 +145,49 @@ pub async fn all_harts_online() {
     }
 }
 
+/// Which first user program to start, from the command line.
+pub struct InitRequest {
+    /// `rdinit=` or `init=`; `/init` when neither is given.
+    pub path: Option<&'static str>,
+    /// Whether the command line named it (then a missing file is an error).
+    pub explicit: bool,
+    /// Unknown `key=value` words (init's environment).
+    pub env: alloc::vec::Vec<&'static str>,
+    /// Unknown words (init's arguments).
+    pub args: alloc::vec::Vec<&'static str>,
+}
+
+/// Starts init as Linux does: argv = [path, args...], envp = HOME=/ TERM=linux + the
+/// command line's unknown `key=value` words. Returns false if there is no such file.
+fn start_init(init: &InitRequest) -> bool {
+    let path = init.path.unwrap_or("/init");
+    let mut argv: alloc::vec::Vec<&[u8]> = alloc::vec![path.as_bytes()];
+    argv.extend(init.args.iter().map(|arg| arg.as_bytes()));
+    let mut envp: alloc::vec::Vec<&[u8]> = alloc::vec![b"HOME=/".as_slice(), b"TERM=linux".as_slice()];
+    envp.extend(init.env.iter().map(|env| env.as_bytes()));
+    match crate::process::exec::spawn_init(path.as_bytes(), &argv, &envp) {
+        Ok(()) => true,
+        Err(abi::Errno::ENOENT) if !init.explicit => false,
+        Err(error) => {
+            println!("error: cannot run init `{path}`: {error}");
+            arch::power::power_off(1)
+        }
+    }
+}
+
 /// What the command line asked for, as the first kernel task.
-pub async fn run_action(action: Action<'static>) {
+pub async fn run_action(action: Action<'static>, init: InitRequest) {
     all_harts_online().await;
     let code = match action {
-        Action::Default | Action::Demo => {
+        Action::Default => {
+            if start_init(&init) {
+                return; // init runs; powering off is its business (reboot(2))
+            }
+            println!("no /init in the initramfs: running the seed demo");
+            crate::demo::run().await;
+            0
+        }
+        Action::Demo => {
             crate::demo::run().await;
             0
         }

@@ -24,6 +24,12 @@ pub fn print(args: fmt::Arguments<'_>) {
     let _ = CONSOLE.lock().write_fmt(args);
 }
 
+/// Writes bytes exactly as given (for the terminal, which did its own processing).
+pub fn print_raw(bytes: &[u8]) {
+    let _console = CONSOLE.lock();
+    arch::console::write_raw(bytes);
+}
+
 /// Writes formatted text for the panic handler: takes the console lock if it can
 /// within a short while, and writes anyway otherwise (the holder may be this very hart).
 pub fn print_for_panic(args: fmt::Arguments<'_>) {

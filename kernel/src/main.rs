@@ -15,11 +15,16 @@ mod console;
 mod bench;
 mod boot;
 mod demo;
+mod fs;
 mod irq;
 mod memory;
 mod panic;
+mod process;
+mod random;
 mod runtime;
 mod selftest;
+mod syscall;
+mod time;
 mod trap;
 
 /// Entry of the boot hart, called by `arch`'s `_start` with paging on.

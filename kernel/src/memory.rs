@@ -15,6 +15,7 @@ use buddy_system_allocator::Heap;
 use devicetree::Machine;
 use ksync::SpinLock;
 use mm::sv39::{Flags, PageTable, PhysMemory};
+use mm::{DirectMap as FrameMap, PhysFrames, RefCountedFrames};
 use mm::{FrameAllocator, PhysAddr, VirtAddr, PAGE_SIZE};
 use spin::Once;
 
@@ -35,7 +36,7 @@ struct KernelHeap {
 #[global_allocator]
 static HEAP: KernelHeap = KernelHeap { heap: SpinLock::new(Heap::new()) };
 
-static FRAMES: Once<SpinLock<FrameAllocator>> = Once::new();
+static FRAMES: Once<SpinLock<RefCountedFrames>> = Once::new();
 static KERNEL_TABLE: Once<(PageTable, usize)> = Once::new();
 
 // SAFETY: the buddy allocator hands out disjoint, suitably aligned blocks under the
@@ -46,10 +47,12 @@ unsafe impl GlobalAlloc for KernelHeap {
         if let Ok(block) = heap.alloc(layout) {
             return block.as_ptr();
         }
-        // Out of heap: take a contiguous run of frames big enough for this request.
-        let bytes = layout.size().max(layout.align()).next_power_of_two().max(HEAP_GROWTH);
+        // Out of heap: take a contiguous run of frames big enough for this request. A
+        // buddy block is aligned to its size, and the run is only page-aligned, so
+        // twice the block size guarantees an aligned block inside it.
+        let bytes = (layout.size().max(layout.align()).next_power_of_two() * 2).max(HEAP_GROWTH);
         let Some(frames) = FRAMES.get() else { return core::ptr::null_mut() };
-        let Some(start) = frames.lock().alloc_contiguous(bytes / PAGE_SIZE) else {
+        let Some(start) = frames.lock().allocator().alloc_contiguous(bytes / PAGE_SIZE) else {
             return core::ptr::null_mut();
         };
         let start = phys_to_virt(start.0);
@@ -106,12 +109,47 @@ pub fn init_frames(machine: &Machine, device_tree: (usize, usize)) {
         ram_size >> 20,
         frames.free()
     );
-    FRAMES.call_once(|| SpinLock::new(frames));
+    let ram = FrameMap::new(PhysAddr(0), phys_to_virt(0) as *mut u8);
+    // SAFETY: all RAM is mapped at phys_to_virt, and the allocator hands out only RAM.
+    FRAMES.call_once(|| SpinLock::new(unsafe { RefCountedFrames::new(frames, ram) }));
+}
+
+/// The frames of user address spaces: the global reference-counted frame pool.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KernelFrames;
+
+fn frames() -> &'static SpinLock<RefCountedFrames> {
+    FRAMES.get().expect("frames initialised at boot")
+}
+
+// SAFETY: delegates to the global `RefCountedFrames`, whose frames are RAM mapped at
+// `phys_to_virt` and handed out zeroed and exclusively.
+unsafe impl PhysFrames for KernelFrames {
+    fn alloc_zeroed(&mut self) -> Option<PhysAddr> {
+        frames().lock().alloc_zeroed()
+    }
+    fn ptr(&self, pa: PhysAddr) -> *mut u8 {
+        phys_to_virt(pa.0) as *mut u8
+    }
+    fn share(&mut self, pa: PhysAddr) {
+        frames().lock().share(pa)
+    }
+    fn release(&mut self, pa: PhysAddr) -> bool {
+        frames().lock().release(pa)
+    }
+    fn count(&self, pa: PhysAddr) -> usize {
+        frames().lock().count(pa)
+    }
+}
+
+/// The kernel page table (for building user address spaces that share its upper half).
+pub fn kernel_page_table() -> &'static PageTable {
+    &KERNEL_TABLE.get().expect("kernel page table built").0
 }
 
 /// Allocates a zeroed frame.
 pub fn alloc_zeroed_frame() -> Option<PhysAddr> {
-    let frame = FRAMES.get()?.lock().alloc()?;
+    let frame = FRAMES.get()?.lock().allocator().alloc()?;
     // SAFETY: the frame was just allocated, so nothing else uses it, and all RAM is
     // mapped at its direct-map address.
     unsafe { core::ptr::write_bytes(phys_to_virt(frame.0) as *mut u8, 0, PAGE_SIZE) };

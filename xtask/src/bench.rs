@@ -61,7 +61,7 @@ fn median(values: &mut [f64]) -> f64 {
 
 fn boot_bench(kernel: &std::path::Path, name: &str, smp: usize, icount: bool) -> Result<crate::qemu::Captured> {
     let append = format!("bench={name} log=warn");
-    let boot = Boot { kernel, smp, append: &append, console: Console::Headless, wait_for_gdb: false };
+    let boot = Boot { kernel, smp, append: &append, console: Console::Headless, wait_for_gdb: false, initrd: None };
     let mut command = boot.command();
     if icount {
         command.args(["-icount", "shift=0,sleep=off"]);

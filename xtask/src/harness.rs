@@ -6,12 +6,15 @@
 //! 2. miri: `cargo +nightly miri test` over the crates with unsafe, lock-free or
 //!    waker code, when a nightly toolchain with miri is available;
 //! 3. qemu: the kernel is built once and each entry of [`QEMU_TESTS`] booted once per hart
-//!    count, a few at a time, each with a timeout.
+//!    count, a few at a time, each with a timeout;
+//! 4. user: each user-level test (`user_tests::USER_TESTS`) booted on Debian's Linux (the
+//!    oracle) and on coros with the same initramfs, outputs compared; the coros side is
+//!    skipped (counted as skipped, never as passed) while coros has no user space.
 //!
 //! Why one harness: CI and people run the same `make test`, and its last line is the
 //! one-glance answer. Problems of the harness itself (missing prerequisites, a kernel
-//! that does not build) are counted as failures, never silently skipped, so the exit
-//! status is non-zero iff something failed.
+//! that does not build, Debian packages that cannot be downloaded) are counted as
+//! failures, never silently skipped, so the exit status is non-zero iff something failed.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -29,6 +32,7 @@ use crate::qemu::{self, Boot, Captured, Console};
 use crate::qemu_tests::{evaluate, QemuTest, QEMU_TESTS};
 use crate::shell;
 use crate::test_results::{parse_test_result, Tally};
+use crate::user_harness;
 
 /// The crates miri checks.
 pub const MIRI_PACKAGES: &[&str] = &["ksync", "timer", "executor"];
@@ -41,6 +45,7 @@ pub enum Layer {
     Host,
     Miri,
     Qemu,
+    User,
 }
 
 /// What `xtask test` runs.
@@ -63,6 +68,8 @@ pub struct Options {
 struct LayerReport {
     name: &'static str,
     tally: Tally,
+    /// Tests skipped (counted apart: a skip is not a pass).
+    skipped: usize,
     /// Why the layer was skipped or failed as a whole, if it was.
     note: Option<String>,
 }
@@ -72,6 +79,7 @@ impl LayerReport {
         LayerReport {
             name,
             tally,
+            skipped: 0,
             note: None,
         }
     }
@@ -81,6 +89,7 @@ impl LayerReport {
         LayerReport {
             name,
             tally: Tally::default(),
+            skipped: 0,
             note: Some(format!("skipped ({why})")),
         }
     }
@@ -98,6 +107,7 @@ pub fn run(options: &Options) -> bool {
             reports.push(LayerReport {
                 name: "prereqs",
                 tally: Tally::failed(1),
+                skipped: 0,
                 note: Some("missing prerequisites".into()),
             });
         }
@@ -111,6 +121,9 @@ pub fn run(options: &Options) -> bool {
             if wanted(Layer::Qemu) {
                 reports.push(qemu_layer(filter, options.jobs.max(1)));
             }
+            if wanted(Layer::User) {
+                reports.push(user_layer(filter, options.jobs.max(1)));
+            }
         }
     }
     print_summary(&reports)
@@ -118,22 +131,37 @@ pub fn run(options: &Options) -> bool {
 
 fn print_summary(reports: &[LayerReport]) -> bool {
     let mut total = Tally::default();
+    let mut skipped = 0;
     println!("---- summary ----");
     for report in reports {
-        match &report.note {
-            Some(note) if report.tally == Tally::default() => {
-                println!("{:<8} {note}", format!("{}:", report.name))
-            }
-            Some(note) => println!(
-                "{:<8} {} ({note})",
+        if report.skipped > 0 {
+            println!(
+                "{:<8} {}, {} skipped",
                 format!("{}:", report.name),
-                report.tally
-            ),
-            None => println!("{:<8} {}", format!("{}:", report.name), report.tally),
+                report.tally,
+                report.skipped
+            );
+        } else {
+            match &report.note {
+                Some(note) if report.tally == Tally::default() => {
+                    println!("{:<8} {note}", format!("{}:", report.name))
+                }
+                Some(note) => println!(
+                    "{:<8} {} ({note})",
+                    format!("{}:", report.name),
+                    report.tally
+                ),
+                None => println!("{:<8} {}", format!("{}:", report.name), report.tally),
+            }
         }
         total += report.tally;
+        skipped += report.skipped;
     }
-    println!("{total}");
+    if skipped > 0 {
+        println!("{total}, {skipped} skipped");
+    } else {
+        println!("{total}");
+    }
     let _ = std::io::stdout().flush();
     total.failed == 0
 }
@@ -259,6 +287,7 @@ fn cargo_test_report(
             let report = LayerReport {
                 name,
                 tally: Tally::failed(1),
+                skipped: 0,
                 note: Some("could not run".into()),
             };
             (report, None)
@@ -268,7 +297,15 @@ fn cargo_test_report(
             if let Some(note) = &note {
                 println!("{name}: FAILED: {note} (`{}`)", shell::render(&command));
             }
-            (LayerReport { name, tally, note }, Some(run))
+            (
+                LayerReport {
+                    name,
+                    tally,
+                    skipped: 0,
+                    note,
+                },
+                Some(run),
+            )
         }
     }
 }
@@ -410,6 +447,7 @@ fn qemu_layer(filter: Option<&str>, jobs: usize) -> LayerReport {
             return LayerReport {
                 name: "qemu",
                 tally: Tally::failed(instances.len()),
+                skipped: 0,
                 note: Some("kernel build failed".into()),
             };
         }
@@ -417,6 +455,37 @@ fn qemu_layer(filter: Option<&str>, jobs: usize) -> LayerReport {
     let jobs = jobs.min(instances.len());
     println!("qemu: {}, {jobs} at a time", count(instances.len()));
     LayerReport::ran("qemu", run_parallel(&instances, &kernel, jobs))
+}
+
+/// The user-level tests: Linux as the oracle, coros compared with it.
+fn user_layer(filter: Option<&str>, jobs: usize) -> LayerReport {
+    let selected = crate::user_tests::select(filter).len();
+    if selected == 0 {
+        return LayerReport::skipped("user", "no user test matches the filter".into());
+    }
+    println!("---- user tests (Linux oracle vs coros) ----");
+    let kernel = match kernel_build::build_kernel() {
+        Ok(kernel) => kernel,
+        Err(error) => {
+            println!("user: kernel build FAILED: {error:#}");
+            return LayerReport {
+                name: "user",
+                tally: Tally::failed(selected),
+                skipped: 0,
+                note: Some("kernel build failed".into()),
+            };
+        }
+    };
+    let counts = user_harness::run_layer(filter, jobs, &kernel);
+    LayerReport {
+        name: "user",
+        tally: Tally {
+            passed: counts.passed,
+            failed: counts.failed,
+        },
+        skipped: counts.skipped,
+        note: None,
+    }
 }
 
 /// "1 test", "2 tests".
@@ -461,6 +530,7 @@ fn run_instance(instance: &Instance, kernel: &Path) -> bool {
         append: instance.test.append,
         console: Console::Headless,
         wait_for_gdb: false,
+        initrd: None,
     };
     let command = boot.command();
     let command_line = shell::render(&command);

@@ -5,16 +5,22 @@
 //! table, timeouts, parallel QEMU runs, output checks) that deserves unit tests, and one
 //! binary keeps `make run`, `make test` and CI doing exactly the same thing.
 //!
-//! Commands: `prereqs`, `build`, `run`, `demo`, `debug`, `miri`, `test` (see `--help`).
+//! Commands: `prereqs`, `build`, `run`, `demo`, `debug`, `miri`, `test`, `test-linux`,
+//! `run-linux`, `initramfs` (see `--help`).
 
 mod bench;
+mod debian;
 mod harness;
+mod initramfs;
 mod kernel_build;
 mod prereqs;
 mod qemu;
 mod qemu_tests;
 mod shell;
 mod test_results;
+mod user_build;
+mod user_harness;
+mod user_tests;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -55,8 +61,19 @@ enum Task {
         #[arg(long)]
         filter: Option<String>,
     },
-    /// Run host tests, miri tests and QEMU tests; the last line is `N passed, M failed`.
+    /// Run host tests, miri tests, QEMU tests and user-level (oracle) tests; the last
+    /// line is `N passed, M failed` (`, K skipped` when something was skipped).
     Test(TestArgs),
+    /// Run the user-level tests on Debian's Linux (the oracle) and show their outputs.
+    TestLinux {
+        /// Only tests whose name contains this.
+        #[arg(long)]
+        filter: Option<String>,
+    },
+    /// Boot Debian's Linux with the test initramfs on this terminal (a shell; Ctrl-A X quits).
+    RunLinux(BootArgs),
+    /// Fetch busybox, build the user programs and write target/initramfs.cpio.
+    Initramfs,
     /// Benchmarks: the executor on the host (vs tokio, async-executor) and in the guest.
     Bench {
         /// One repetition with small counts (a smoke test of the harness).
@@ -125,15 +142,28 @@ fn execute(task: Task) -> Result<ExitCode> {
             println!("kernel: {}", kernel.display());
             Ok(ExitCode::SUCCESS)
         }
-        Task::Run(args) => boot(&args, false),
+        Task::Run(args) => boot(&args, false, true),
+        Task::RunLinux(args) => run_linux(&args),
+        Task::Initramfs => {
+            prereqs::ensure(Need::Base, false)?;
+            user_harness::prepare_initramfs()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Task::TestLinux { filter } => {
+            prereqs::ensure(Need::Base, false)?;
+            let counts = user_harness::test_linux(filter.as_deref())?;
+            println!("{} passed, {} failed", counts.passed, counts.failed);
+            Ok(exit_code(counts.failed == 0))
+        }
         Task::Demo { smp } => boot(
             &BootArgs {
                 smp,
                 append: "demo".into(),
             },
             false,
+            false,
         ),
-        Task::Debug(args) => boot(&args, true),
+        Task::Debug(args) => boot(&args, true, true),
         Task::Miri { filter } => Ok(exit_code(harness::run(&harness::Options {
             filter,
             jobs: 1,
@@ -155,8 +185,9 @@ fn execute(task: Task) -> Result<ExitCode> {
     }
 }
 
-/// Builds the kernel and boots it attached to our stdio; QEMU's exit status is ours.
-fn boot(args: &BootArgs, wait_for_gdb: bool) -> Result<ExitCode> {
+/// Builds the kernel and boots it attached to our stdio (with the test initramfs when
+/// `with_initramfs`); QEMU's exit status is ours.
+fn boot(args: &BootArgs, wait_for_gdb: bool, with_initramfs: bool) -> Result<ExitCode> {
     let need = if wait_for_gdb {
         Need::WithDebugger
     } else {
@@ -164,6 +195,16 @@ fn boot(args: &BootArgs, wait_for_gdb: bool) -> Result<ExitCode> {
     };
     prereqs::ensure(need, false)?;
     let kernel = kernel_build::build_kernel()?;
+    // The test initramfs goes along (coros ignores it until it runs user space); without
+    // it (no mirror reachable, say) the kernel still boots.
+    let initramfs = match with_initramfs.then(user_harness::prepare_initramfs) {
+        None => None,
+        Some(Ok(path)) => Some(path),
+        Some(Err(error)) => {
+            println!("warning: booting without an initramfs: {error:#}");
+            None
+        }
+    };
     let console = Console::detect();
     if wait_for_gdb {
         let shown = kernel.strip_prefix(shell::repo_root()).unwrap_or(&kernel);
@@ -183,6 +224,30 @@ fn boot(args: &BootArgs, wait_for_gdb: bool) -> Result<ExitCode> {
         append: &args.append,
         console,
         wait_for_gdb,
+        initrd: initramfs.as_deref(),
+    };
+    let code = boot.run_attached()?;
+    Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
+}
+
+/// Boots Debian's Linux with the test initramfs attached to our stdio: /init starts a
+/// shell unless `--append` names a test (`coros_test=NAME`).
+fn run_linux(args: &BootArgs) -> Result<ExitCode> {
+    prereqs::ensure(Need::Base, false)?;
+    let image = user_harness::prepare_linux()?;
+    let initramfs = user_harness::prepare_initramfs()?;
+    let console = Console::detect();
+    if console == Console::Terminal {
+        println!("(Ctrl-A X quits QEMU; `poweroff -f` in the shell powers off)");
+    }
+    let append = format!("console=ttyS0 rdinit=/init {}", args.append);
+    let boot = Boot {
+        kernel: &image,
+        smp: args.smp,
+        append: append.trim_end(),
+        console,
+        wait_for_gdb: false,
+        initrd: Some(&initramfs),
     };
     let code = boot.run_attached()?;
     Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))

@@ -62,6 +62,19 @@ pub const BASE_PACKAGES: &[Package] = &[
         probe: Probe::Dpkg,
         purpose: "static glibc for riscv64 Linux user programs",
     },
+    // The user-level tests fetch Debian's riscv64 busybox and Linux kernel with a private
+    // apt configuration and unpack them with `dpkg -x` (xtask/src/debian.rs). Debian's
+    // riscv64 kernel is an uncompressed Image, so no gzip/zstd/xz tool is needed.
+    Package {
+        name: "apt",
+        probe: Probe::Binary("apt-get"),
+        purpose: "downloading Debian riscv64 packages for the initramfs and the Linux oracle",
+    },
+    Package {
+        name: "dpkg",
+        probe: Probe::Binary("dpkg-deb"),
+        purpose: "unpacking Debian riscv64 packages (`dpkg -x`)",
+    },
 ];
 
 /// Packages only `debug` needs.

@@ -54,6 +54,8 @@ pub struct Boot<'a> {
     pub console: Console,
     /// Start halted with a gdb stub on [`GDB_PORT`] (`-s -S`).
     pub wait_for_gdb: bool,
+    /// An initramfs (`-initrd`), e.g. `target/initramfs.cpio`.
+    pub initrd: Option<&'a Path>,
 }
 
 impl Boot<'_> {
@@ -64,12 +66,17 @@ impl Boot<'_> {
         let kernel = self.kernel.strip_prefix(&root).unwrap_or(self.kernel);
         let mut command = Command::new(QEMU);
         command
-            .current_dir(root)
+            .current_dir(&root)
             .args(["-machine", "virt", "-bios", "default", "-m", MEMORY])
             .arg("-smp")
             .arg(self.smp.to_string())
             .arg("-kernel")
             .arg(kernel);
+        if let Some(initrd) = self.initrd {
+            command
+                .arg("-initrd")
+                .arg(initrd.strip_prefix(&root).unwrap_or(initrd));
+        }
         if !self.append.is_empty() {
             command.args(["-append", self.append]);
         }
@@ -186,6 +193,7 @@ mod tests {
             append: "test=rtc",
             console: Console::Headless,
             wait_for_gdb: false,
+            initrd: None,
         };
         assert_eq!(
             shell::render(&boot.command()),
@@ -202,11 +210,12 @@ mod tests {
             append: "",
             console: Console::Terminal,
             wait_for_gdb: true,
+            initrd: Some(Path::new("target/initramfs.cpio")),
         };
         assert_eq!(
             shell::render(&boot.command()),
             "qemu-system-riscv64 -machine virt -bios default -m 256M -smp 1 -kernel k.elf \
-             -nographic -s -S"
+             -initrd target/initramfs.cpio -nographic -s -S"
         );
     }
 

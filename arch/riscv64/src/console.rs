@@ -69,6 +69,11 @@ pub fn read_byte() -> Option<u8> {
     }
 }
 
+/// Writes `bytes` unchanged (the terminal layer did its own output processing).
+pub fn write_raw(bytes: &[u8]) {
+    bytes.iter().for_each(|&byte| write_byte(byte));
+}
+
 /// Writes `bytes`, turning `\n` into `\r\n`.
 pub fn write_bytes(bytes: &[u8]) {
     for &byte in bytes {

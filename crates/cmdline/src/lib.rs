@@ -5,7 +5,9 @@
 //! are understood (`loglevel=`, `quiet`, `init=`, `rdinit=`, `root=`) or quietly
 //! accepted (`console=`, `earlycon`, `rw`, `ro`, ...). coros' own options are
 //! `log=LEVEL`, `demo`, `test=NAME` and `bench=NAME`. Anything else is not an error:
-//! it becomes a warning the kernel prints, and boot goes on.
+//! as on Linux, an unknown `key=value` goes into init's environment and an unknown
+//! word becomes an argument of init (words after `--` too), with a warning; a bad value
+//! of a known option is a warning, and boot goes on.
 #![cfg_attr(not(test), no_std)]
 
 extern crate alloc;
@@ -43,6 +45,10 @@ pub struct Cmdline<'a> {
     pub rdinit: Option<&'a str>,
     /// `root=`: the root device.
     pub root: Option<&'a str>,
+    /// Unknown `key=value` words: init's environment (Linux does the same).
+    pub init_env: Vec<&'a str>,
+    /// Unknown plain words and everything after `--`: init's arguments.
+    pub init_args: Vec<&'a str>,
     /// Problems found (unknown options, bad values), one sentence each.
     pub warnings: Vec<String>,
 }
@@ -54,7 +60,11 @@ const ACCEPTED_LINUX_OPTIONS: &[&str] =
 /// Parses `text`. Never fails: problems become [`Cmdline::warnings`].
 pub fn parse(text: &str) -> Cmdline<'_> {
     let mut cmdline = Cmdline::default();
-    for word in text.split_ascii_whitespace() {
+    let mut words = text.split_ascii_whitespace();
+    for word in words.by_ref() {
+        if word == "--" {
+            break;
+        }
         let (key, value) = match word.split_once('=') {
             Some((key, value)) => (key, Some(value)),
             None => (word, None),
@@ -78,9 +88,21 @@ pub fn parse(text: &str) -> Cmdline<'_> {
             ("rdinit", Some(path)) if !path.is_empty() => cmdline.rdinit = Some(path),
             ("root", Some(device)) if !device.is_empty() => cmdline.root = Some(device),
             (key, _) if ACCEPTED_LINUX_OPTIONS.contains(&key) => {}
-            _ => cmdline.warnings.push(format!("ignoring unknown or malformed option `{word}`")),
+            ("log" | "loglevel" | "test" | "bench" | "init" | "rdinit" | "root" | "demo" | "quiet", _) => {
+                cmdline.warnings.push(format!("ignoring malformed option `{word}`"))
+            }
+            (key, Some(_)) if !key.is_empty() && !key.contains('.') => {
+                cmdline.warnings.push(format!("unknown option `{word}` is passed to init's environment"));
+                cmdline.init_env.push(word);
+            }
+            (key, None) if !key.contains('.') && !key.contains('=') => {
+                cmdline.warnings.push(format!("unknown option `{word}` is passed to init as an argument"));
+                cmdline.init_args.push(word);
+            }
+            _ => cmdline.warnings.push(format!("ignoring malformed option `{word}`")),
         }
     }
+    cmdline.init_args.extend(words);
     cmdline
 }
 
@@ -156,6 +178,16 @@ mod tests {
         assert!(cmdline.warnings[3].contains("loglevel=x"));
         assert_eq!(cmdline.log_level, None);
         assert_eq!(cmdline.action, Action::Demo, "later valid options still apply");
+        assert_eq!(cmdline.init_env, ["bogus=1"]);
+    }
+
+    #[test]
+    fn unknown_words_go_to_init_like_linux() {
+        let cmdline = parse("coros_test=hello single a.b=c -- -x y");
+        assert_eq!(cmdline.init_env, ["coros_test=hello"]);
+        assert_eq!(cmdline.init_args, ["single", "-x", "y"]);
+        assert_eq!(cmdline.warnings.len(), 3, "{:?}", cmdline.warnings);
+        assert!(cmdline.warnings[2].contains("a.b=c"), "module options (with a dot) are not init's");
     }
 
     #[test]

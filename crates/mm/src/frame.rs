@@ -28,10 +28,21 @@ impl FrameAllocator {
         let frames = end.0.saturating_sub(start.0) / PAGE_SIZE;
         let mut used = vec![0u64; frames.div_ceil(64)];
         // Bits past the last frame are permanently "used".
-        if frames % 64 != 0 {
+        if !frames.is_multiple_of(64) {
             *used.last_mut().unwrap() = !0u64 << (frames % 64);
         }
         Self { start, frames, used, free: frames, cursor: 0 }
+    }
+
+    /// Address of the first frame managed.
+    pub fn start(&self) -> PhysAddr {
+        self.start
+    }
+
+    /// The index of `frame` among the frames managed, if it is one of them.
+    pub fn frame_number(&self, frame: PhysAddr) -> Option<usize> {
+        let number = frame.0.checked_sub(self.start.0)? / PAGE_SIZE;
+        (frame.is_aligned(PAGE_SIZE) && number < self.frames).then_some(number)
     }
 
     /// Total frames managed.

@@ -1,0 +1,270 @@
+//! A small procfs: what busybox ps/top/free/mount and glibc read.
+//!
+//! Files are generated when read: `/proc/meminfo`, `cpuinfo`, `uptime`, `mounts`,
+//! `cmdline`, `version`, `self` (a symlink to the reader's pid) and per process
+//! `stat`, `status`, `cmdline`, `comm`, `maps` and `exe`.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::task::{Context, Poll};
+
+use abi::{Errno, Result};
+use vfs::{DirEntry, FileType, Inode, Metadata, Timestamp};
+
+use crate::process::{find_process, Process, ProcessState};
+
+const PROC_DEV: u64 = 0x15;
+
+fn metadata(ino: u64, kind: FileType, perm: u32, size: u64) -> Metadata {
+    let now = crate::fs::now();
+    let time = Timestamp { sec: now.0, nsec: now.1 };
+    Metadata {
+        dev: PROC_DEV,
+        ino,
+        kind,
+        perm,
+        nlink: if kind == FileType::Directory { 2 } else { 1 },
+        uid: 0,
+        gid: 0,
+        size,
+        blocks: 0,
+        blksize: 1024,
+        rdev: 0,
+        atime: time,
+        mtime: time,
+        ctime: time,
+    }
+}
+
+/// What a procfs node is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Node {
+    Root,
+    SelfLink,
+    Global(&'static str),
+    ProcessDir(u32),
+    ProcessFile(u32, &'static str),
+    ProcessExe(u32),
+}
+
+const GLOBAL_FILES: &[&str] = &["meminfo", "cpuinfo", "uptime", "mounts", "cmdline", "version", "loadavg", "stat", "filesystems"];
+const PROCESS_FILES: &[&str] = &["stat", "status", "cmdline", "comm", "maps"];
+
+struct ProcNode(Node);
+
+fn ino_of(node: Node) -> u64 {
+    match node {
+        Node::Root => 1,
+        Node::SelfLink => 2,
+        Node::Global(name) => 16 + GLOBAL_FILES.iter().position(|n| *n == name).unwrap_or(0) as u64,
+        Node::ProcessDir(pid) => (pid as u64) << 8,
+        Node::ProcessFile(pid, name) => ((pid as u64) << 8) | (1 + PROCESS_FILES.iter().position(|n| *n == name).unwrap_or(0) as u64),
+        Node::ProcessExe(pid) => ((pid as u64) << 8) | 0x80,
+    }
+}
+
+/// A new procfs instance (its root directory).
+pub fn new_procfs() -> Arc<dyn Inode> {
+    Arc::new(ProcNode(Node::Root))
+}
+
+fn state_letter(process: &Process) -> char {
+    match process.inner.lock().state {
+        ProcessState::Running => {
+            if process.threads().iter().any(|t| t.inner.lock().waker.is_some()) { 'S' } else { 'R' }
+        }
+        ProcessState::Stopped { .. } => 'T',
+        ProcessState::Zombie(_) => 'Z',
+    }
+}
+
+fn command_name(process: &Process) -> String {
+    let exe = process.inner.lock().exe.clone();
+    let name = exe.rsplit(|&b| b == b'/').next().unwrap_or(&[]);
+    let name = String::from_utf8_lossy(name);
+    name.chars().take(15).collect()
+}
+
+fn generate(node: Node) -> Result<Vec<u8>> {
+    let text = match node {
+        Node::Global("meminfo") => {
+            let (free, total) = crate::memory::frame_usage();
+            let kib = |frames: usize| frames * 4;
+            format!(
+                "MemTotal:       {:8} kB\nMemFree:        {:8} kB\nMemAvailable:   {:8} kB\nBuffers:               0 kB\nCached:                0 kB\nSwapCached:            0 kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\nShmem:                 0 kB\n",
+                kib(total),
+                kib(free),
+                kib(free)
+            )
+        }
+        Node::Global("cpuinfo") => {
+            let mut text = String::new();
+            for hart in &crate::boot::machine().harts {
+                text += &format!("processor\t: {hart}\nhart\t\t: {hart}\nisa\t\t: rv64imafdc\nmmu\t\t: sv39\n\n");
+            }
+            text
+        }
+        Node::Global("uptime") => {
+            let nanos = crate::time::monotonic_nanos();
+            format!("{}.{:02} 0.00\n", nanos / 1_000_000_000, (nanos / 10_000_000) % 100)
+        }
+        Node::Global("mounts") => {
+            let mut text = String::new();
+            for mount in crate::fs::file_systems().vfs.mounts() {
+                let point = match mount.mount_point() {
+                    Some(location) => String::from_utf8_lossy(&location.path().unwrap_or_default()).into_owned(),
+                    None => String::from("/"),
+                };
+                text += &format!("{} {} {} rw 0 0\n", mount.source(), point, mount.fs_type());
+            }
+            text
+        }
+        Node::Global("cmdline") => format!("{}\n", crate::boot::machine().bootargs),
+        Node::Global("version") => format!("Linux version 6.12.0-coros (coros {}) #1 SMP\n", env!("CARGO_PKG_VERSION")),
+        Node::Global("loadavg") => format!("0.00 0.00 0.00 1/{} {}\n", crate::process::thread_count(), 1),
+        Node::Global("stat") => String::from("cpu  0 0 0 0 0 0 0 0 0 0\n"),
+        Node::Global("filesystems") => String::from("nodev\ttmpfs\nnodev\tdevtmpfs\nnodev\tproc\n"),
+        Node::ProcessFile(pid, name) => {
+            let process = find_process(pid).ok_or(Errno::ESRCH)?;
+            let comm = command_name(&process);
+            let (ppid, pgid, sid) = {
+                let inner = process.inner.lock();
+                (inner.parent.upgrade().map_or(0, |p| p.pid), inner.pgid, inner.sid)
+            };
+            match name {
+                "stat" => format!(
+                    "{pid} ({comm}) {} {ppid} {pgid} {sid} 0 -1 0 0 0 0 0 0 0 0 0 20 0 {} 0 0 {} {} 0 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
+                    state_letter(&process),
+                    process.threads().len().max(1),
+                    process.space().lock().resident_pages() * 4096,
+                    process.space().lock().resident_pages()
+                ),
+                "status" => format!(
+                    "Name:\t{comm}\nState:\t{}\nTgid:\t{pid}\nPid:\t{pid}\nPPid:\t{ppid}\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nVmRSS:\t{} kB\nThreads:\t{}\n",
+                    state_letter(&process),
+                    process.space().lock().resident_pages() * 4,
+                    process.threads().len()
+                ),
+                "cmdline" => return Ok(process.inner.lock().cmdline.clone()),
+                "comm" => format!("{comm}\n"),
+                "maps" => {
+                    let space = process.space();
+                    let space = space.lock();
+                    let mut text = String::new();
+                    for area in space.areas() {
+                        let prot = area.prot;
+                        text += &format!(
+                            "{:08x}-{:08x} {}{}{}{} 00000000 00:00 0          {}\n",
+                            area.start.0,
+                            area.end.0,
+                            if prot.contains(mm::user::Prot::READ) { 'r' } else { '-' },
+                            if prot.contains(mm::user::Prot::WRITE) { 'w' } else { '-' },
+                            if prot.contains(mm::user::Prot::EXEC) { 'x' } else { '-' },
+                            if area.shared { 's' } else { 'p' },
+                            area.kind.label()
+                        );
+                    }
+                    text
+                }
+                _ => return Err(Errno::ENOENT),
+            }
+        }
+        _ => return Err(Errno::EINVAL),
+    };
+    Ok(text.into_bytes())
+}
+
+impl Inode for ProcNode {
+    fn metadata(&self) -> Metadata {
+        let ino = ino_of(self.0);
+        match self.0 {
+            Node::Root | Node::ProcessDir(_) => metadata(ino, FileType::Directory, 0o555, 0),
+            Node::SelfLink | Node::ProcessExe(_) => metadata(ino, FileType::Symlink, 0o777, 0),
+            _ => metadata(ino, FileType::Regular, 0o444, 0),
+        }
+    }
+
+    fn lookup(&self, name: &[u8]) -> Result<Arc<dyn Inode>> {
+        let node = match self.0 {
+            Node::Root => {
+                if name == b"self" {
+                    Node::SelfLink
+                } else if let Some(global) = GLOBAL_FILES.iter().find(|n| n.as_bytes() == name) {
+                    Node::Global(global)
+                } else {
+                    let pid: u32 = core::str::from_utf8(name).ok().and_then(|s| s.parse().ok()).ok_or(Errno::ENOENT)?;
+                    find_process(pid).ok_or(Errno::ENOENT)?;
+                    Node::ProcessDir(pid)
+                }
+            }
+            Node::ProcessDir(pid) => {
+                if name == b"exe" {
+                    Node::ProcessExe(pid)
+                } else {
+                    let file = PROCESS_FILES.iter().find(|n| n.as_bytes() == name).ok_or(Errno::ENOENT)?;
+                    Node::ProcessFile(pid, file)
+                }
+            }
+            _ => return Err(Errno::ENOTDIR),
+        };
+        Ok(Arc::new(ProcNode(node)))
+    }
+
+    fn read_dir(&self, offset: u64, emit: &mut dyn FnMut(&DirEntry) -> bool) -> Result<()> {
+        let mut entries: Vec<(Vec<u8>, u64, FileType)> = Vec::new();
+        entries.push((b".".to_vec(), ino_of(self.0), FileType::Directory));
+        entries.push((b"..".to_vec(), 1, FileType::Directory));
+        match self.0 {
+            Node::Root => {
+                entries.push((b"self".to_vec(), 2, FileType::Symlink));
+                for name in GLOBAL_FILES {
+                    entries.push((name.as_bytes().to_vec(), ino_of(Node::Global(name)), FileType::Regular));
+                }
+                for process in crate::process::all_processes() {
+                    entries.push((format!("{}", process.pid).into_bytes(), ino_of(Node::ProcessDir(process.pid)), FileType::Directory));
+                }
+            }
+            Node::ProcessDir(pid) => {
+                for name in PROCESS_FILES {
+                    entries.push((name.as_bytes().to_vec(), ino_of(Node::ProcessFile(pid, name)), FileType::Regular));
+                }
+                entries.push((b"exe".to_vec(), ino_of(Node::ProcessExe(pid)), FileType::Symlink));
+            }
+            _ => return Err(Errno::ENOTDIR),
+        }
+        for (index, (name, ino, kind)) in entries.into_iter().enumerate().skip(offset as usize) {
+            if !emit(&DirEntry { name, ino, kind, next_offset: index as u64 + 1 }) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn readlink(&self) -> Result<Vec<u8>> {
+        match self.0 {
+            Node::SelfLink => {
+                let pid = crate::process::current().map(|thread| thread.process.pid).ok_or(Errno::ENOENT)?;
+                Ok(format!("{pid}").into_bytes())
+            }
+            Node::ProcessExe(pid) => Ok(find_process(pid).ok_or(Errno::ENOENT)?.inner.lock().exe.clone()),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn poll_read_at(&self, _cx: &mut Context<'_>, offset: u64, buf: &mut [u8]) -> Poll<Result<usize>> {
+        let data = match generate(self.0) {
+            Ok(data) => data,
+            Err(error) => return Poll::Ready(Err(error)),
+        };
+        let start = (offset as usize).min(data.len());
+        let count = buf.len().min(data.len() - start);
+        buf[..count].copy_from_slice(&data[start..start + count]);
+        Poll::Ready(Ok(count))
+    }
+
+    fn is_seekable(&self) -> bool {
+        true
+    }
+}

@@ -1,0 +1,282 @@
+//! The life of a user thread: one async task that enters user mode, takes the trap
+//! back and handles it, until the thread exits. Also exit and reaping.
+//!
+//! ```text
+//! loop {
+//!     deliver pending signals          (may build a handler frame, stop, or exit)
+//!     enter user mode                  (arch::user::enter returns on the next trap)
+//!     system call  → syscall::dispatch(..).await   (may be Pending: the hart runs others)
+//!     timer        → wake due sleepers; yield if the time slice is used up and others wait
+//!     page fault   → mm fault handling, or SIGSEGV
+//! }
+//! ```
+
+use alloc::sync::Arc;
+use core::future::Future;
+use core::sync::atomic::Ordering;
+use core::time::Duration;
+
+use abi::signal::{SigInfo, Signal, BUS_ADRERR, ILL_ILLOPC, SEGV_ACCERR, SEGV_MAPERR};
+use abi::{Errno, WaitStatus};
+use arch::trap::TrapCause;
+use arch::user::UserContext;
+use mm::user::{Access, Fault};
+use mm::VirtAddr;
+
+use super::signal::{self, Delivery, Interrupted};
+use super::{Process, ProcessState, Thread, WithCurrent};
+
+/// How long user code runs before yielding to other runnable tasks on its hart.
+pub const TIME_SLICE: Duration = Duration::from_millis(10);
+
+/// The address space this hart has installed (its `satp`), to skip needless switches.
+static INSTALLED_SATP: [core::sync::atomic::AtomicUsize; arch::layout::MAX_HARTS] =
+    [const { core::sync::atomic::AtomicUsize::new(0) }; arch::layout::MAX_HARTS];
+
+/// Page-table switches so far (for benchmarks).
+pub static PAGE_TABLE_SWITCHES: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+fn install_address_space(thread: &Thread) {
+    let space = thread.process.space();
+    let mut space = space.lock();
+    let satp = space.satp();
+    let flush = space.take_tlb_flush();
+    let hart = arch::hart::id();
+    if INSTALLED_SATP[hart].swap(satp, Ordering::Relaxed) != satp {
+        PAGE_TABLE_SWITCHES.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: every user page table shares the kernel's upper half, so the kernel
+        // stays mapped across the switch.
+        unsafe { arch::paging::activate(satp) };
+    } else if flush {
+        // SAFETY: flushing the TLB has no other effect.
+        unsafe { arch::paging::activate(satp) };
+    }
+}
+
+/// Spawns the task of `thread`, which starts in user mode with `context`.
+pub fn spawn_thread(thread: Arc<Thread>, context: UserContext) {
+    super::register_thread(&thread);
+    crate::runtime::spawn(WithCurrent::new(thread.clone(), user_loop(thread, context))).detach();
+}
+
+/// The body of every user thread's task.
+pub async fn user_loop(thread: Arc<Thread>, mut context: UserContext) {
+    let mut interrupted: Option<Interrupted> = None;
+    let mut slice_end = crate::runtime::now().saturating_add(TIME_SLICE);
+    // A timer entry at the end of the slice, registered only while other tasks wait on
+    // this hart: its interrupt brings the hart back from a user busy loop.
+    let mut slice_timer: Option<timer::Sleep<'static>> = None;
+    loop {
+        match signal::deliver(&thread, &mut context, interrupted.take()).await {
+            Delivery::Resume => {}
+            Delivery::Exit => break,
+        }
+        install_address_space(&thread);
+        let cause = arch::user::enter(&mut context);
+        match cause {
+            TrapCause::Timer => {
+                crate::runtime::on_timer_interrupt();
+                arch::interrupts::enable();
+            }
+            TrapCause::Software => {
+                arch::hart::clear_ipi();
+                arch::interrupts::enable();
+            }
+            TrapCause::External => {
+                crate::irq::handle_external();
+                arch::interrupts::enable();
+            }
+            TrapCause::OtherInterrupt(_) => arch::interrupts::enable(),
+            TrapCause::Exception { code: 8, .. } => {
+                arch::interrupts::enable();
+                context.sepc += 4;
+                let original_a0 = context.registers[arch::user::reg::A0];
+                let result = crate::syscall::dispatch(&thread, &mut context).await;
+                match result {
+                    Err(errno)
+                        if errno == Errno::ERESTARTSYS
+                            || errno == Errno::ERESTARTNOINTR
+                            || errno == Errno::ERESTARTNOHAND =>
+                    {
+                        context.set_return_value(Errno::EINTR.as_return_value() as usize);
+                        interrupted = Some(Interrupted { errno, original_a0 });
+                    }
+                    Err(errno) => context.set_return_value(errno.as_return_value() as usize),
+                    Ok(value) => context.set_return_value(value),
+                }
+            }
+            TrapCause::Exception { code, stval } => {
+                arch::interrupts::enable();
+                handle_exception(&thread, &context, code, stval);
+            }
+        }
+        // Preemption: past the time slice, let other tasks of this hart run.
+        if crate::runtime::now() >= slice_end {
+            slice_timer = None;
+            if others_waiting() {
+                executor::yield_now().await;
+            }
+            slice_end = crate::runtime::now().saturating_add(TIME_SLICE);
+        }
+        if slice_timer.is_none() && others_waiting() {
+            let mut sleep = crate::runtime::timers().sleep_until(slice_end);
+            let _ = core::future::poll_fn(|cx| core::task::Poll::Ready(core::pin::Pin::new(&mut sleep).poll(cx))).await;
+            slice_timer = Some(sleep);
+        }
+    }
+    thread_exit(&thread);
+}
+
+/// Whether other tasks wait for this hart (then user code gets a time slice).
+fn others_waiting() -> bool {
+    crate::runtime::executor().queued(arch::hart::id()) > 0
+}
+
+fn handle_exception(thread: &Arc<Thread>, context: &UserContext, code: usize, stval: usize) {
+    let access = match code {
+        12 => Some(Access::Execute),
+        13 => Some(Access::Read),
+        15 => Some(Access::Write),
+        _ => None,
+    };
+    let (signal, si_code, address) = match (access, code) {
+        (Some(access), _) => {
+            let result = thread.process.space().lock().handle_fault(VirtAddr(stval), access);
+            match result {
+                Ok(()) => return,
+                Err(Fault::MapErr) => (Signal::SIGSEGV, SEGV_MAPERR, stval),
+                Err(Fault::AccErr) => (Signal::SIGSEGV, SEGV_ACCERR, stval),
+                Err(Fault::OutOfMemory) => {
+                    log::warn!("pid {}: out of memory at {stval:#x}: killed", thread.process.pid);
+                    (Signal::SIGKILL, 0, stval)
+                }
+            }
+        }
+        (None, 2) => (Signal::SIGILL, ILL_ILLOPC, context.sepc),
+        (None, 0 | 4 | 6) => (Signal::SIGBUS, BUS_ADRERR, stval),
+        (None, 3) => (Signal::SIGTRAP, 1, context.sepc),
+        _ => (Signal::SIGSEGV, SEGV_ACCERR, stval),
+    };
+    log::debug!(
+        "pid {} tid {}: {} at pc {:#x}, address {address:#x} -> {:?}",
+        thread.process.pid,
+        thread.tid,
+        arch::trap::exception_name(code),
+        context.sepc,
+        signal
+    );
+    // A fault signal cannot be blocked or ignored: if it is, the process dies of it.
+    {
+        let mut inner = thread.inner.lock();
+        inner.mask.remove(signal);
+    }
+    let action = thread.process.inner.lock().actions[signal.number() as usize - 1];
+    if action.sa_handler == abi::signal::SIG_IGN {
+        thread.process.inner.lock().actions[signal.number() as usize - 1] = Default::default();
+    }
+    signal::send_to_thread(thread, signal, SigInfo::fault(signal, si_code, address as u64));
+}
+
+/// Ends the whole process with `status` (exit_group, fatal signals).
+pub fn exit_group(thread: &Arc<Thread>, status: WaitStatus) {
+    let process = &thread.process;
+    {
+        let mut inner = process.inner.lock();
+        if inner.exit_status.is_none() {
+            inner.exit_status = Some(status);
+        }
+    }
+    for other in process.threads() {
+        other.exiting.store(true, Ordering::Release);
+        if other.tid != thread.tid {
+            other.kick();
+        }
+    }
+}
+
+/// A thread's task ends: clear_child_tid, then the process ends if this was its last thread.
+fn thread_exit(thread: &Arc<Thread>) {
+    let clear_child_tid = core::mem::take(&mut thread.inner.lock().clear_child_tid);
+    if clear_child_tid != 0 {
+        let memory = super::uaccess::UserMemory(thread.process.space());
+        if memory.write(clear_child_tid, &0u32).is_ok() {
+            crate::syscall::futex::wake_address(&thread.process, clear_child_tid, 1);
+        }
+    }
+    super::unregister_thread(thread.tid);
+    let process = thread.process.clone();
+    let last = {
+        let mut inner = process.inner.lock();
+        inner.threads.retain(|weak| weak.upgrade().is_some_and(|other| other.tid != thread.tid));
+        inner.threads.is_empty()
+    };
+    thread.inner.lock().waker = None;
+    if last {
+        let status = process
+            .inner
+            .lock()
+            .exit_status
+            .unwrap_or(WaitStatus::exited(thread.exit_code.load(Ordering::Relaxed)));
+        process_exit(&process, status);
+    }
+}
+
+/// The last thread is gone: release resources, reparent children, tell the parent.
+fn process_exit(process: &Arc<Process>, status: WaitStatus) {
+    let files = process.files();
+    let closed = core::mem::replace(&mut *files.lock(), vfs::FdTable::new(0));
+    drop(closed);
+    process.space().lock().clear();
+    process.exited.store(true, Ordering::Release);
+    if process.pid == 1 {
+        let code = if status.is_exited() { status.exit_status() } else { 128 + status.term_signal() };
+        println!("init exited with status {code}{}", if status.is_signaled() { " (killed by a signal)" } else { "" });
+        arch::power::power_off(code.clamp(0, 255) as u16);
+    }
+    let init = super::find_process(1);
+    let (children, parent, vfork) = {
+        let mut inner = process.inner.lock();
+        inner.state = ProcessState::Zombie(status);
+        (core::mem::take(&mut inner.children), inner.parent.upgrade(), core::mem::take(&mut inner.vfork_parent_waiting))
+    };
+    if let Some(init) = &init {
+        let mut zombie_moved = false;
+        for child in children {
+            let mut child_inner = child.inner.lock();
+            child_inner.parent = Arc::downgrade(init);
+            zombie_moved |= matches!(child_inner.state, ProcessState::Zombie(_));
+            drop(child_inner);
+            init.inner.lock().children.push(child);
+        }
+        if zombie_moved {
+            init.child_events.wake_all();
+        }
+    }
+    if vfork {
+        process.vfork_done.wake_all();
+    }
+    let Some(parent) = parent else { return };
+    let (ignores_children, no_wait) = {
+        let inner = parent.inner.lock();
+        let action = inner.actions[Signal::SIGCHLD.number() as usize - 1];
+        (action.sa_handler == abi::signal::SIG_IGN, action.sa_flags & abi::signal::SA_NOCLDWAIT != 0)
+    };
+    if ignores_children || no_wait {
+        // Auto-reap, as Linux does when SIGCHLD is ignored.
+        parent.inner.lock().children.retain(|child| child.pid != process.pid);
+        super::unregister_process(process.pid);
+    } else {
+        let code = if status.is_exited() { abi::signal::CLD_EXITED } else { abi::signal::CLD_KILLED };
+        let value = if status.is_exited() { status.exit_status() } else { status.term_signal() };
+        signal::send_to_process(&parent, Signal::SIGCHLD, SigInfo::child(code, process.pid as i32, 0, value, 0, 0));
+    }
+    parent.child_events.wake_all();
+}
+
+/// What a wait found.
+pub struct Reaped {
+    /// The child.
+    pub pid: u32,
+    /// Its status word.
+    pub status: WaitStatus,
+}

@@ -1,0 +1,82 @@
+//! System calls that fit no family: uname, sysinfo, getrandom, reboot, prctl, getcpu.
+
+use abi::process::{self as p, Sysinfo, Utsname};
+use abi::{Errno, Result};
+
+use crate::process::uaccess::UserMemory;
+use crate::process::Thread;
+
+fn memory(thread: &Thread) -> UserMemory {
+    UserMemory(thread.process.space())
+}
+
+pub fn uname(thread: &Thread, buffer: usize) -> Result<usize> {
+    let name = Utsname::new("Linux", "coros", "6.12.0-coros", concat!("#1 SMP coros ", env!("CARGO_PKG_VERSION")), "riscv64", "(none)");
+    memory(thread).write(buffer, &name)?;
+    Ok(0)
+}
+
+pub fn sysinfo(thread: &Thread, buffer: usize) -> Result<usize> {
+    let (free, total) = crate::memory::frame_usage();
+    let info = Sysinfo {
+        uptime: (crate::time::monotonic_nanos() / 1_000_000_000) as i64,
+        totalram: (total * mm::PAGE_SIZE) as u64,
+        freeram: (free * mm::PAGE_SIZE) as u64,
+        procs: crate::process::thread_count() as u16,
+        mem_unit: 1,
+        ..Sysinfo::default()
+    };
+    memory(thread).write(buffer, &info)?;
+    Ok(0)
+}
+
+pub fn getrandom(thread: &Thread, buffer: usize, length: usize, flags: u32) -> Result<usize> {
+    const GRND_NONBLOCK: u32 = 1;
+    const GRND_RANDOM: u32 = 2;
+    const GRND_INSECURE: u32 = 4;
+    if flags & !(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let length = length.min(1 << 25);
+    let mut bytes = alloc::vec![0u8; length];
+    crate::random::fill(&mut bytes);
+    memory(thread).write_bytes(buffer, &bytes)?;
+    Ok(length)
+}
+
+pub fn reboot(_thread: &Thread, magic: u32, magic2: u32, command: u32) -> Result<usize> {
+    if magic != p::LINUX_REBOOT_MAGIC1 || !p::is_reboot_magic2(magic2) {
+        return Err(Errno::EINVAL);
+    }
+    match command {
+        p::LINUX_REBOOT_CMD_POWER_OFF | p::LINUX_REBOOT_CMD_HALT => {
+            println!("reboot: Power down");
+            arch::power::power_off(0)
+        }
+        p::LINUX_REBOOT_CMD_RESTART | p::LINUX_REBOOT_CMD_RESTART2 => {
+            println!("reboot: Restarting system (powering off: QEMU -no-reboot semantics)");
+            arch::power::power_off(0)
+        }
+        p::LINUX_REBOOT_CMD_CAD_ON | p::LINUX_REBOOT_CMD_CAD_OFF => Ok(0),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+pub fn prctl(thread: &Thread, option: u32, _argument: usize) -> Result<usize> {
+    let _ = thread;
+    match option {
+        p::PR_SET_NAME | p::PR_GET_NAME | p::PR_SET_PDEATHSIG | p::PR_SET_DUMPABLE | p::PR_GET_DUMPABLE => Ok(0),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+pub fn getcpu(thread: &Thread, cpu: usize, node: usize) -> Result<usize> {
+    let memory = memory(thread);
+    if cpu != 0 {
+        memory.write(cpu, &(arch::hart::id() as u32))?;
+    }
+    if node != 0 {
+        memory.write(node, &0u32)?;
+    }
+    Ok(0)
+}

@@ -1,0 +1,185 @@
+//! System calls: the Linux riscv64 ABI, one `async fn` per call, grouped by family.
+//!
+//! [`dispatch`] decodes `a7` and the arguments and awaits the handler: a call that has
+//! to wait (a pipe read, wait4, nanosleep, a futex) returns `Pending` and the hart runs
+//! other tasks until a waker brings this thread back. A blocked call gives up with
+//! `ERESTARTSYS` when a signal arrives; the thread's loop then restarts it or returns
+//! `EINTR` as Linux would. Unknown calls return `ENOSYS` and are logged once per number.
+
+pub mod fs;
+pub mod futex;
+pub mod memory;
+pub mod misc;
+pub mod process;
+pub mod signal;
+pub mod time;
+
+use alloc::sync::Arc;
+use core::future::Future;
+use core::pin::pin;
+use core::sync::atomic::{AtomicU64, Ordering};
+use core::task::Poll;
+
+use abi::syscall as nr;
+use abi::{Errno, Result};
+use arch::user::UserContext;
+
+use crate::process::Thread;
+
+/// Which unknown system-call numbers were already logged (one bit per number < 512).
+static LOGGED_UNKNOWN: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+/// System calls handled so far (for benchmarks).
+pub static SYSCALLS: AtomicU64 = AtomicU64::new(0);
+
+fn unknown(number: usize) -> Result<usize> {
+    let word = number / 64;
+    let first_time = match LOGGED_UNKNOWN.get(word) {
+        Some(bits) => bits.fetch_or(1 << (number % 64), Ordering::Relaxed) & (1 << (number % 64)) == 0,
+        None => true,
+    };
+    if first_time {
+        log::warn!("unknown system call {number} ({}): ENOSYS", nr::name(number).unwrap_or("no such call"));
+    }
+    Err(Errno::ENOSYS)
+}
+
+/// Runs `future`, giving up with ERESTARTSYS if a signal becomes deliverable while it
+/// waits (the future is dropped, which cancels what it waited for).
+pub async fn interruptible<T>(future: impl Future<Output = Result<T>>) -> Result<T> {
+    let mut future = pin!(future);
+    core::future::poll_fn(|cx| match future.as_mut().poll(cx) {
+        Poll::Ready(result) => Poll::Ready(result),
+        Poll::Pending if crate::process::current_has_pending_signal() => Poll::Ready(Err(Errno::ERESTARTSYS)),
+        Poll::Pending => Poll::Pending,
+    })
+    .await
+}
+
+/// Handles the system call in `context` for `thread`.
+pub async fn dispatch(thread: &Arc<Thread>, context: &mut UserContext) -> Result<usize> {
+    SYSCALLS.fetch_add(1, Ordering::Relaxed);
+    let number = context.syscall_number();
+    let a = context.syscall_args();
+    log::trace!("pid {} syscall {} {:x?}", thread.process.pid, nr::name(number).unwrap_or("?"), a);
+    match number {
+        // files
+        nr::GETCWD => fs::getcwd(thread, a[0], a[1]),
+        nr::DUP => fs::dup(thread, a[0] as i32),
+        nr::DUP3 => fs::dup3(thread, a[0] as i32, a[1] as i32, a[2] as u32),
+        nr::FCNTL => fs::fcntl(thread, a[0] as i32, a[1] as u32, a[2]),
+        nr::IOCTL => fs::ioctl(thread, a[0] as i32, a[1] as u32, a[2]),
+        nr::MKNODAT => fs::mknodat(thread, a[0] as i32, a[1], a[2] as u32, a[3] as u64),
+        nr::MKDIRAT => fs::mkdirat(thread, a[0] as i32, a[1], a[2] as u32),
+        nr::UNLINKAT => fs::unlinkat(thread, a[0] as i32, a[1], a[2] as u32),
+        nr::SYMLINKAT => fs::symlinkat(thread, a[0], a[1] as i32, a[2]),
+        nr::LINKAT => fs::linkat(thread, a[0] as i32, a[1], a[2] as i32, a[3], a[4] as u32),
+        nr::RENAMEAT2 => fs::renameat2(thread, a[0] as i32, a[1], a[2] as i32, a[3], a[4] as u32),
+        nr::UMOUNT2 => fs::umount2(thread, a[0], a[1] as u32),
+        nr::MOUNT => fs::mount(thread, a[0], a[1], a[2], a[3] as u64, a[4]),
+        nr::STATFS => fs::statfs(thread, a[0], a[1]),
+        nr::FSTATFS => fs::fstatfs(thread, a[0] as i32, a[1]),
+        nr::TRUNCATE => fs::truncate(thread, a[0], a[1] as i64),
+        nr::FTRUNCATE => fs::ftruncate(thread, a[0] as i32, a[1] as i64),
+        nr::FACCESSAT => fs::faccessat(thread, a[0] as i32, a[1], a[2] as u32, 0),
+        nr::FACCESSAT2 => fs::faccessat(thread, a[0] as i32, a[1], a[2] as u32, a[3] as u32),
+        nr::CHDIR => fs::chdir(thread, a[0]),
+        nr::FCHDIR => fs::fchdir(thread, a[0] as i32),
+        nr::CHROOT => fs::chroot(thread, a[0]),
+        nr::FCHMOD => fs::fchmod(thread, a[0] as i32, a[1] as u32),
+        nr::FCHMODAT => fs::fchmodat(thread, a[0] as i32, a[1], a[2] as u32),
+        nr::FCHOWNAT => fs::fchownat(thread, a[0] as i32, a[1], a[2] as u32, a[3] as u32, a[4] as u32),
+        nr::FCHOWN => fs::fchown(thread, a[0] as i32, a[1] as u32, a[2] as u32),
+        nr::OPENAT => fs::openat(thread, a[0] as i32, a[1], a[2] as u32, a[3] as u32),
+        nr::CLOSE => fs::close(thread, a[0] as i32),
+        nr::PIPE2 => fs::pipe2(thread, a[0], a[1] as u32),
+        nr::GETDENTS64 => fs::getdents64(thread, a[0] as i32, a[1], a[2]),
+        nr::LSEEK => fs::lseek(thread, a[0] as i32, a[1] as i64, a[2] as u32),
+        nr::READ => fs::read(thread, a[0] as i32, a[1], a[2]).await,
+        nr::WRITE => fs::write(thread, a[0] as i32, a[1], a[2]).await,
+        nr::READV => fs::readv(thread, a[0] as i32, a[1], a[2]).await,
+        nr::WRITEV => fs::writev(thread, a[0] as i32, a[1], a[2]).await,
+        nr::PREAD64 => fs::pread(thread, a[0] as i32, a[1], a[2], a[3] as i64).await,
+        nr::PWRITE64 => fs::pwrite(thread, a[0] as i32, a[1], a[2], a[3] as i64).await,
+        nr::SENDFILE => fs::sendfile(thread, a[0] as i32, a[1] as i32, a[2], a[3]).await,
+        nr::PSELECT6 => fs::pselect6(thread, a[0] as i32, a[1], a[2], a[3], a[4], a[5]).await,
+        nr::PPOLL => fs::ppoll(thread, a[0], a[1], a[2], a[3], a[4]).await,
+        nr::READLINKAT => fs::readlinkat(thread, a[0] as i32, a[1], a[2], a[3]),
+        nr::NEWFSTATAT => fs::newfstatat(thread, a[0] as i32, a[1], a[2], a[3] as u32),
+        nr::FSTAT => fs::fstat(thread, a[0] as i32, a[1]),
+        nr::STATX => fs::statx(thread, a[0] as i32, a[1], a[2] as u32, a[3] as u32, a[4]),
+        nr::SYNC | nr::SYNCFS => Ok(0),
+        nr::FSYNC | nr::FDATASYNC => fs::fsync(thread, a[0] as i32),
+        nr::UTIMENSAT => fs::utimensat(thread, a[0] as i32, a[1], a[2], a[3] as u32),
+        nr::UMASK => fs::umask(thread, a[0] as u32),
+        // processes
+        nr::EXIT => process::exit(thread, a[0] as i32),
+        nr::EXIT_GROUP => process::exit_group(thread, a[0] as i32),
+        nr::WAITID => process::waitid(thread, a[0] as u32, a[1] as i32, a[2], a[3] as u32, a[4]).await,
+        nr::WAIT4 => process::wait4(thread, a[0] as i32, a[1], a[2] as u32, a[3]).await,
+        nr::SET_TID_ADDRESS => process::set_tid_address(thread, a[0]),
+        nr::SET_ROBUST_LIST => process::set_robust_list(thread, a[0], a[1]),
+        nr::GET_ROBUST_LIST => Err(Errno::ENOSYS),
+        nr::CLONE => process::clone(thread, context, a[0] as u64, a[1], a[2], a[3], a[4]).await,
+        nr::CLONE3 => process::clone3(thread, context, a[0], a[1]).await,
+        nr::EXECVE => process::execve(thread, context, a[0], a[1], a[2]),
+        nr::GETPID => Ok(thread.process.pid as usize),
+        nr::GETPPID => Ok(thread.process.ppid() as usize),
+        nr::GETTID => Ok(thread.tid as usize),
+        nr::GETUID | nr::GETEUID | nr::GETGID | nr::GETEGID => Ok(0),
+        nr::SETUID | nr::SETGID | nr::SETREUID | nr::SETREGID | nr::SETRESUID | nr::SETRESGID | nr::SETFSUID
+        | nr::SETFSGID | nr::SETGROUPS => Ok(0),
+        nr::GETRESUID | nr::GETRESGID => process::getresuid(thread, a[0], a[1], a[2]),
+        nr::GETGROUPS => Ok(0),
+        nr::SETPGID => process::setpgid(thread, a[0] as u32, a[1] as u32),
+        nr::GETPGID => process::getpgid(thread, a[0] as u32),
+        nr::GETSID => process::getsid(thread, a[0] as u32),
+        nr::SETSID => process::setsid(thread),
+        nr::PRLIMIT64 => process::prlimit64(thread, a[0] as u32, a[1] as u32, a[2], a[3]),
+        nr::GETRLIMIT => process::prlimit64(thread, 0, a[0] as u32, 0, a[1]),
+        nr::SETRLIMIT => process::prlimit64(thread, 0, a[0] as u32, a[1], 0),
+        nr::GETRUSAGE => process::getrusage(thread, a[0] as i32, a[1]),
+        nr::SCHED_YIELD => {
+            executor::yield_now().await;
+            Ok(0)
+        }
+        nr::SCHED_GETAFFINITY => process::sched_getaffinity(thread, a[1], a[2]),
+        nr::SCHED_SETAFFINITY => Ok(0),
+        // memory
+        nr::BRK => memory::brk(thread, a[0]),
+        nr::MMAP => memory::mmap(thread, a[0], a[1], a[2] as u32, a[3] as u32, a[4] as i32, a[5]),
+        nr::MUNMAP => memory::munmap(thread, a[0], a[1]),
+        nr::MPROTECT => memory::mprotect(thread, a[0], a[1], a[2] as u32),
+        nr::MREMAP => memory::mremap(thread, a[0], a[1], a[2], a[3] as u32, a[4]),
+        nr::MADVISE | nr::MSYNC | nr::MLOCK | nr::MUNLOCK => memory::check_range(thread, a[0], a[1]),
+        // signals
+        nr::KILL => signal::kill(thread, a[0] as i32, a[1] as u32),
+        nr::TKILL => signal::tkill(thread, a[0] as i32, a[1] as u32),
+        nr::TGKILL => signal::tgkill(thread, a[0] as i32, a[1] as i32, a[2] as u32),
+        nr::SIGALTSTACK => signal::sigaltstack(thread, context, a[0], a[1]),
+        nr::RT_SIGSUSPEND => signal::rt_sigsuspend(thread, a[0], a[1]).await,
+        nr::RT_SIGACTION => signal::rt_sigaction(thread, a[0] as u32, a[1], a[2], a[3]),
+        nr::RT_SIGPROCMASK => signal::rt_sigprocmask(thread, a[0] as u32, a[1], a[2], a[3]),
+        nr::RT_SIGPENDING => signal::rt_sigpending(thread, a[0], a[1]),
+        nr::RT_SIGTIMEDWAIT => signal::rt_sigtimedwait(thread, a[0], a[1], a[2], a[3]).await,
+        nr::RT_SIGRETURN => crate::process::signal::sigreturn(thread, context),
+        // time
+        nr::NANOSLEEP => time::nanosleep(thread, a[0], a[1]).await,
+        nr::CLOCK_NANOSLEEP => time::clock_nanosleep(thread, a[0] as u32, a[1] as u32, a[2], a[3]).await,
+        nr::CLOCK_GETTIME => time::clock_gettime(thread, a[0] as u32, a[1]),
+        nr::CLOCK_GETRES => time::clock_getres(thread, a[0] as u32, a[1]),
+        nr::GETTIMEOFDAY => time::gettimeofday(thread, a[0]),
+        nr::TIMES => time::times(thread, a[0]),
+        nr::SETITIMER => time::setitimer(thread, a[0] as u32, a[1], a[2]),
+        nr::GETITIMER => time::getitimer(thread, a[0] as u32, a[1]),
+        // futex
+        nr::FUTEX => futex::futex(thread, a[0], a[1] as u32, a[2] as u32, a[3], a[4], a[5] as u32).await,
+        // the rest
+        nr::UNAME => misc::uname(thread, a[0]),
+        nr::SYSINFO => misc::sysinfo(thread, a[0]),
+        nr::GETRANDOM => misc::getrandom(thread, a[0], a[1], a[2] as u32),
+        nr::REBOOT => misc::reboot(thread, a[0] as u32, a[1] as u32, a[2] as u32),
+        nr::PRCTL => misc::prctl(thread, a[0] as u32, a[1]),
+        nr::GETCPU => misc::getcpu(thread, a[0], a[1]),
+        number => unknown(number),
+    }
+}

@@ -1,0 +1,147 @@
+//! Time system calls: clocks, sleeps (timer futures), times, interval timers.
+
+use alloc::sync::Arc;
+use core::time::Duration;
+
+use abi::time as t;
+use abi::{Errno, Result, Timespec, Timeval, Tms};
+
+use super::interruptible;
+use crate::process::uaccess::UserMemory;
+use crate::process::Thread;
+
+fn memory(thread: &Thread) -> UserMemory {
+    UserMemory(thread.process.space())
+}
+
+fn clock_nanos(thread: &Thread, clock: u32) -> Result<u64> {
+    match clock {
+        t::CLOCK_REALTIME | t::CLOCK_REALTIME_COARSE | t::CLOCK_TAI => Ok(crate::time::wall_clock_nanos()),
+        t::CLOCK_MONOTONIC | t::CLOCK_MONOTONIC_RAW | t::CLOCK_MONOTONIC_COARSE | t::CLOCK_BOOTTIME => {
+            Ok(crate::time::monotonic_nanos())
+        }
+        t::CLOCK_PROCESS_CPUTIME_ID | t::CLOCK_THREAD_CPUTIME_ID => {
+            let inner = thread.inner.lock();
+            Ok(inner.user_nanos + inner.system_nanos)
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+fn timespec(nanos: u64) -> Timespec {
+    Timespec { tv_sec: (nanos / 1_000_000_000) as i64, tv_nsec: (nanos % 1_000_000_000) as i64 }
+}
+
+pub fn clock_gettime(thread: &Thread, clock: u32, buffer: usize) -> Result<usize> {
+    let nanos = clock_nanos(thread, clock)?;
+    memory(thread).write(buffer, &timespec(nanos))?;
+    Ok(0)
+}
+
+pub fn clock_getres(thread: &Thread, clock: u32, buffer: usize) -> Result<usize> {
+    clock_nanos(thread, clock)?;
+    if buffer != 0 {
+        let resolution = 1_000_000_000 / arch::timer::ticks_per_second();
+        memory(thread).write(buffer, &timespec(resolution.max(1)))?;
+    }
+    Ok(0)
+}
+
+pub fn gettimeofday(thread: &Thread, buffer: usize) -> Result<usize> {
+    if buffer != 0 {
+        let nanos = crate::time::wall_clock_nanos();
+        let value = Timeval { tv_sec: (nanos / 1_000_000_000) as i64, tv_usec: ((nanos / 1000) % 1_000_000) as i64 };
+        memory(thread).write(buffer, &value)?;
+    }
+    Ok(0)
+}
+
+/// Sleeps until `deadline` (monotonic nanoseconds); on a signal, reports the time left.
+async fn sleep_until(thread: &Thread, deadline: u64, remaining: usize) -> Result<usize> {
+    let result = interruptible(async {
+        crate::runtime::timers().sleep_until(timer::Instant::from_nanos(deadline)).await;
+        Ok(0)
+    })
+    .await;
+    if result.is_err() {
+        if remaining != 0 {
+            let left = deadline.saturating_sub(crate::time::monotonic_nanos());
+            memory(thread).write(remaining, &timespec(left))?;
+        }
+        return Err(Errno::ERESTART_RESTARTBLOCK.min_errno_for_sleep());
+    }
+    result
+}
+
+trait SleepErrno {
+    fn min_errno_for_sleep(self) -> Errno;
+}
+
+impl SleepErrno for Errno {
+    /// An interrupted sleep returns EINTR to a handler (never restarted with the old
+    /// duration: the remaining time was written out instead).
+    fn min_errno_for_sleep(self) -> Errno {
+        Errno::ERESTARTNOHAND
+    }
+}
+
+pub async fn nanosleep(thread: &Arc<Thread>, request: usize, remaining: usize) -> Result<usize> {
+    let request: Timespec = memory(thread).read(request)?;
+    let duration = request.to_duration()?;
+    let deadline = crate::time::monotonic_nanos().saturating_add(duration.as_nanos().min(u64::MAX as u128) as u64);
+    sleep_until(thread, deadline, remaining).await
+}
+
+pub async fn clock_nanosleep(thread: &Arc<Thread>, clock: u32, flags: u32, request: usize, remaining: usize) -> Result<usize> {
+    let request: Timespec = memory(thread).read(request)?;
+    let duration = request.to_duration()?;
+    let nanos = duration.as_nanos().min(u64::MAX as u128) as u64;
+    let now = clock_nanos(thread, clock)?;
+    if matches!(clock, t::CLOCK_PROCESS_CPUTIME_ID | t::CLOCK_THREAD_CPUTIME_ID) {
+        return Err(Errno::EINVAL);
+    }
+    let relative = if flags & t::TIMER_ABSTIME != 0 { nanos.saturating_sub(now) } else { nanos };
+    let deadline = crate::time::monotonic_nanos().saturating_add(relative);
+    let remaining = if flags & t::TIMER_ABSTIME != 0 { 0 } else { remaining };
+    sleep_until(thread, deadline, remaining).await
+}
+
+pub fn times(thread: &Thread, buffer: usize) -> Result<usize> {
+    let ticks = |nanos: u64| (nanos / 10_000_000) as i64;
+    if buffer != 0 {
+        let inner = thread.inner.lock();
+        let (child_user, child_system) = thread.process.inner.lock().children_time;
+        let tms = Tms {
+            tms_utime: ticks(inner.user_nanos),
+            tms_stime: ticks(inner.system_nanos),
+            tms_cutime: ticks(child_user),
+            tms_cstime: ticks(child_system),
+        };
+        drop(inner);
+        memory(thread).write(buffer, &tms)?;
+    }
+    Ok(ticks(crate::time::monotonic_nanos()) as usize)
+}
+
+pub fn setitimer(thread: &Thread, which: u32, new: usize, old: usize) -> Result<usize> {
+    if which > t::ITIMER_PROF {
+        return Err(Errno::EINVAL);
+    }
+    let memory = memory(thread);
+    if new != 0 {
+        let value: abi::Itimerval = memory.read(new)?;
+        if value.it_value.tv_sec != 0 || value.it_value.tv_usec != 0 {
+            log::warn!("setitimer: interval timers are not implemented yet");
+            return Err(Errno::ENOSYS);
+        }
+    }
+    if old != 0 {
+        memory.write(old, &abi::Itimerval::default())?;
+    }
+    let _ = Duration::ZERO;
+    Ok(0)
+}
+
+pub fn getitimer(thread: &Thread, which: u32, old: usize) -> Result<usize> {
+    setitimer(thread, which, 0, old)
+}
