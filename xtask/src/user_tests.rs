@@ -40,7 +40,7 @@ pub const USER_TEST_SMP: usize = 1;
 /// Whether coros is required to run user space. While false, a coros boot in which
 /// `/init` never prints its first line is a skip (`coros has no user space yet`), not a
 /// failure; set it to true once coros runs `/init`, so a regression cannot hide as a skip.
-pub const REQUIRE_COROS_USER_SPACE: bool = false;
+pub const REQUIRE_COROS_USER_SPACE: bool = true;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 

@@ -80,7 +80,8 @@ pub fn parse(text: &str) -> Cmdline<'_> {
                 Ok(number) => cmdline.log_level = Some(linux_loglevel(number)),
                 Err(_) => cmdline.warnings.push(format!("`{word}`: loglevel takes a number 0-7")),
             },
-            ("quiet", None) => cmdline.log_level = Some(LevelFilter::Warn),
+            // Linux's `quiet` is loglevel=4: only errors and worse reach the console.
+            ("quiet", None) => cmdline.log_level = Some(LevelFilter::Error),
             ("demo", None) => set_action(&mut cmdline, Action::Demo, word),
             ("test", Some(name)) if !name.is_empty() => set_action(&mut cmdline, Action::Test(name), word),
             ("bench", Some(name)) if !name.is_empty() => set_action(&mut cmdline, Action::Bench(name), word),
@@ -125,12 +126,13 @@ fn parse_level(level: &str) -> Option<LevelFilter> {
     }
 }
 
-/// Linux's console log levels (0 emergency ... 7 debug) mapped onto `log`'s.
+/// Linux's console log level N prints messages of level below N (0 emergency,
+/// 3 error, 4 warning, 6 info, 7 debug), mapped onto `log`'s levels.
 fn linux_loglevel(number: u8) -> LevelFilter {
     match number {
-        0..=3 => LevelFilter::Error,
-        4 => LevelFilter::Warn,
-        5 | 6 => LevelFilter::Info,
+        0..=4 => LevelFilter::Error,
+        5 | 6 => LevelFilter::Warn,
+        7 => LevelFilter::Info,
         _ => LevelFilter::Debug,
     }
 }
@@ -160,11 +162,13 @@ mod tests {
     fn linux_options_are_understood_or_accepted() {
         let cmdline = parse("console=ttyS0 earlycon quiet rdinit=/init init=/sbin/init root=/dev/vda rw");
         assert!(cmdline.warnings.is_empty(), "{:?}", cmdline.warnings);
-        assert_eq!(cmdline.log_level, Some(LevelFilter::Warn));
+        assert_eq!(cmdline.log_level, Some(LevelFilter::Error), "quiet is loglevel=4: errors only");
         assert_eq!(cmdline.rdinit, Some("/init"));
         assert_eq!(cmdline.init, Some("/sbin/init"));
         assert_eq!(cmdline.root, Some("/dev/vda"));
-        assert_eq!(parse("loglevel=7").log_level, Some(LevelFilter::Debug));
+        assert_eq!(parse("loglevel=8").log_level, Some(LevelFilter::Debug));
+        assert_eq!(parse("loglevel=7").log_level, Some(LevelFilter::Info));
+        assert_eq!(parse("loglevel=5").log_level, Some(LevelFilter::Warn));
         assert_eq!(parse("loglevel=1").log_level, Some(LevelFilter::Error));
     }
 
