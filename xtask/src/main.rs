@@ -21,6 +21,8 @@ mod test_results;
 mod user_build;
 mod user_harness;
 mod user_tests;
+mod user_tests_abi;
+mod user_tests_busybox;
 
 use std::process::ExitCode;
 use std::time::Duration;

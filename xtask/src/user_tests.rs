@@ -207,12 +207,18 @@ pub fn line_diff(old: &str, new: &str) -> String {
     out
 }
 
-/// The tests whose name contains `filter`.
-pub fn select(filter: Option<&str>) -> Vec<&'static UserTest> {
+/// Every user-level test: the basic table above, the Linux-ABI programs of `user/`
+/// (one group per system-call family) and the busybox workloads.
+pub fn all() -> impl Iterator<Item = &'static UserTest> {
     USER_TESTS
         .iter()
-        .filter(|test| filter.is_none_or(|filter| test.name.contains(filter)))
-        .collect()
+        .chain(crate::user_tests_abi::ABI_TESTS)
+        .chain(crate::user_tests_busybox::BUSYBOX_TESTS)
+}
+
+/// The tests whose name contains `filter`.
+pub fn select(filter: Option<&str>) -> Vec<&'static UserTest> {
+    all().filter(|test| filter.is_none_or(|filter| test.name.contains(filter))).collect()
 }
 
 #[cfg(test)]
@@ -309,11 +315,11 @@ world\r\n\
 
     #[test]
     fn table_is_sane() {
-        let mut names: Vec<&str> = USER_TESTS.iter().map(|test| test.name).collect();
+        let mut names: Vec<&str> = all().map(|test| test.name).collect();
         names.sort_unstable();
         names.dedup();
-        assert_eq!(names.len(), USER_TESTS.len(), "names are unique");
-        for test in USER_TESTS {
+        assert_eq!(names.len(), all().count(), "names are unique");
+        for test in all() {
             let plain = test
                 .name
                 .chars()
