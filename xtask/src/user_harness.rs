@@ -26,7 +26,7 @@ use crate::shell;
 use crate::user_build;
 use crate::user_tests::{
     append, check_reference, compare, extract_section, UserTest, REQUIRE_COROS_USER_SPACE,
-    USER_TESTS, USER_TEST_SMP,
+    USER_TEST_SMP,
 };
 
 /// The Debian packages the initramfs is made of.
