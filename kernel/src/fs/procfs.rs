@@ -71,13 +71,19 @@ pub fn new_procfs() -> Arc<dyn Inode> {
 }
 
 fn state_letter(process: &Process) -> char {
-    match process.inner.lock().state {
+    let state = process.inner.lock().state;
+    match state {
         ProcessState::Running => {
-            if process.threads().iter().any(|t| t.inner.lock().waker.is_some()) { 'S' } else { 'R' }
+            let reading = crate::process::current().is_some_and(|thread| Arc::ptr_eq(&thread.process, &process_arc(process)));
+            if reading { 'R' } else { 'S' }
         }
         ProcessState::Stopped { .. } => 'T',
         ProcessState::Zombie(_) => 'Z',
     }
+}
+
+fn process_arc(process: &Process) -> Arc<Process> {
+    find_process(process.pid).expect("a process being described exists")
 }
 
 fn command_name(process: &Process) -> String {
@@ -129,6 +135,8 @@ fn generate(node: Node) -> Result<Vec<u8>> {
         Node::ProcessFile(pid, name) => {
             let process = find_process(pid).ok_or(Errno::ESRCH)?;
             let comm = command_name(&process);
+            let resident = process.space().lock().resident_pages();
+            let threads = process.threads().len();
             let (ppid, pgid, sid) = {
                 let inner = process.inner.lock();
                 (inner.parent.upgrade().map_or(0, |p| p.pid), inner.pgid, inner.sid)
@@ -137,15 +145,15 @@ fn generate(node: Node) -> Result<Vec<u8>> {
                 "stat" => format!(
                     "{pid} ({comm}) {} {ppid} {pgid} {sid} 0 -1 0 0 0 0 0 0 0 0 0 20 0 {} 0 0 {} {} 0 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
                     state_letter(&process),
-                    process.threads().len().max(1),
-                    process.space().lock().resident_pages() * 4096,
-                    process.space().lock().resident_pages()
+                    threads.max(1),
+                    resident * 4096,
+                    resident
                 ),
                 "status" => format!(
                     "Name:\t{comm}\nState:\t{}\nTgid:\t{pid}\nPid:\t{pid}\nPPid:\t{ppid}\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nVmRSS:\t{} kB\nThreads:\t{}\n",
                     state_letter(&process),
-                    process.space().lock().resident_pages() * 4,
-                    process.threads().len()
+                    resident * 4,
+                    threads
                 ),
                 "cmdline" => return Ok(process.inner.lock().cmdline.clone()),
                 "comm" => format!("{comm}\n"),

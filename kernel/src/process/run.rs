@@ -56,7 +56,16 @@ fn install_address_space(thread: &Thread) {
 /// Spawns the task of `thread`, which starts in user mode with `context`.
 pub fn spawn_thread(thread: Arc<Thread>, context: UserContext) {
     super::register_thread(&thread);
-    crate::runtime::spawn(WithCurrent::new(thread.clone(), user_loop(thread, context))).detach();
+    let task = WithCurrent::new(thread.clone(), user_loop(thread, context));
+    static LOGGED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+    if !LOGGED.swap(true, Ordering::Relaxed) {
+        log::debug!(
+            "a user thread costs {} bytes of task state (its whole kernel context, no stack) + {} bytes of Thread",
+            core::mem::size_of_val(&task),
+            core::mem::size_of::<Thread>()
+        );
+    }
+    crate::runtime::spawn(task).detach();
 }
 
 /// The body of every user thread's task.
@@ -271,12 +280,4 @@ fn process_exit(process: &Arc<Process>, status: WaitStatus) {
         signal::send_to_process(&parent, Signal::SIGCHLD, SigInfo::child(code, process.pid as i32, 0, value, 0, 0));
     }
     parent.child_events.wake_all();
-}
-
-/// What a wait found.
-pub struct Reaped {
-    /// The child.
-    pub pid: u32,
-    /// Its status word.
-    pub status: WaitStatus,
 }
