@@ -12,6 +12,9 @@
 //!
 //! Floating point is saved lazily: only when `sstatus.FS` says the user dirtied it.
 
+extern crate alloc;
+
+use alloc::boxed::Box;
 use core::arch::global_asm;
 use core::mem::offset_of;
 
@@ -42,12 +45,19 @@ pub struct UserContext {
     kernel_ra: usize,
     kernel_saved: [usize; 12],
     kernel_tp: usize,
+    /// The floating-point registers, allocated the first time the thread dirties them
+    /// (most threads never do: they then cost nothing here).
+    pub float: Option<Box<FloatRegisters>>,
+}
+
+/// `f0`..`f31` and `fcsr`.
+#[repr(C)]
+#[derive(Clone, Default)]
+pub struct FloatRegisters {
     /// `f0`..`f31`.
-    pub float_registers: [u64; 32],
+    pub registers: [u64; 32],
     /// `fcsr`.
-    pub float_status: usize,
-    /// Whether the floating-point registers above hold the thread's state.
-    float_saved: usize,
+    pub status: usize,
 }
 
 /// Register numbers of the RISC-V calling convention.
@@ -77,9 +87,7 @@ impl UserContext {
             kernel_ra: 0,
             kernel_saved: [0; 12],
             kernel_tp: 0,
-            float_registers: [0; 32],
-            float_status: 0,
-            float_saved: 0,
+            float: None,
         };
         context.registers[reg::SP] = sp;
         context
@@ -103,7 +111,7 @@ impl UserContext {
 
     /// Whether the thread has floating-point state saved in this context.
     pub fn has_float_state(&self) -> bool {
-        self.float_saved != 0
+        self.float.is_some()
     }
 }
 
@@ -124,23 +132,21 @@ pub fn enter(context: &mut UserContext) -> TrapCause {
     crate::interrupts::disable();
     let sstatus = csr::read_sstatus();
     context.sstatus = (sstatus & !(csr::SSTATUS_SPP | csr::SSTATUS_SIE | SSTATUS_FS | SSTATUS_SUM)) | SSTATUS_SPIE | SSTATUS_FS_CLEAN;
-    if context.has_float_state() {
-        restore_float(context);
-    } else {
-        clear_float();
+    match &context.float {
+        Some(float) => restore_float(float),
+        None => clear_float(),
     }
     // SAFETY: the context holds valid user registers and a user `sepc`; the assembly
     // saves and restores every kernel register the Rust ABI needs, and returns here
     // when the user code traps. The kernel stays mapped in every address space.
     unsafe { coros_enter_user(context) };
     if context.sstatus & SSTATUS_FS == SSTATUS_FS_DIRTY {
-        save_float(context);
-        context.float_saved = 1;
+        save_float(context.float.get_or_insert_with(Box::default));
     }
     TrapCause::decode(csr::read_scause(), csr::read_stval())
 }
 
-fn restore_float(context: &UserContext) {
+fn restore_float(context: &FloatRegisters) {
     // SAFETY: FS is made non-Off first so the FP instructions are legal; the loads read
     // the context's own array.
     unsafe {
@@ -155,14 +161,14 @@ fn restore_float(context: &UserContext) {
             "fld f24, 192({0})", "fld f25, 200({0})", "fld f26, 208({0})", "fld f27, 216({0})",
             "fld f28, 224({0})", "fld f29, 232({0})", "fld f30, 240({0})", "fld f31, 248({0})",
             "fscsr {1}",
-            in(reg) context.float_registers.as_ptr(),
-            in(reg) context.float_status,
+            in(reg) context.registers.as_ptr(),
+            in(reg) context.status,
             options(nostack),
         );
     }
 }
 
-fn save_float(context: &mut UserContext) {
+fn save_float(context: &mut FloatRegisters) {
     let status: usize;
     // SAFETY: FS is Dirty (not Off), so FP instructions are legal; the stores write
     // the context's own array.
@@ -177,12 +183,12 @@ fn save_float(context: &mut UserContext) {
             "fsd f24, 192({0})", "fsd f25, 200({0})", "fsd f26, 208({0})", "fsd f27, 216({0})",
             "fsd f28, 224({0})", "fsd f29, 232({0})", "fsd f30, 240({0})", "fsd f31, 248({0})",
             "frcsr {1}",
-            in(reg) context.float_registers.as_mut_ptr(),
+            in(reg) context.registers.as_mut_ptr(),
             out(reg) status,
             options(nostack),
         );
     }
-    context.float_status = status;
+    context.status = status;
 }
 
 /// Zeroes the FP registers so a thread never sees another thread's values.

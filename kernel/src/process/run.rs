@@ -76,9 +76,14 @@ pub async fn user_loop(thread: Arc<Thread>, mut context: UserContext) {
     // this hart: its interrupt brings the hart back from a user busy loop.
     let mut slice_timer: Option<timer::Sleep<'static>> = None;
     loop {
-        match signal::deliver(&thread, &mut context, interrupted.take()).await {
+        match signal::deliver(&thread, &mut context, &mut interrupted) {
             Delivery::Resume => {}
             Delivery::Exit => break,
+            Delivery::Stop(stop_signal) => {
+                // Rare: boxed so its state does not enlarge every thread's task.
+                alloc::boxed::Box::pin(signal::stop(&thread, stop_signal)).await;
+                continue;
+            }
         }
         install_address_space(&thread);
         let cause = arch::user::enter(&mut context);

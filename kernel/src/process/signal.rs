@@ -131,6 +131,8 @@ pub enum Delivery {
     Resume,
     /// The thread must exit (the process is dying).
     Exit,
+    /// A stop signal: wait for SIGCONT (with [`stop`]), then deliver again.
+    Stop(Signal),
 }
 
 /// A system call that was interrupted and may be restarted: its errno and its original
@@ -148,8 +150,9 @@ fn restart_syscall(context: &mut UserContext, interrupted: Interrupted) {
     context.registers[reg::A0] = interrupted.original_a0;
 }
 
-/// Delivers pending signals to `thread` before it returns to user mode.
-pub async fn deliver(thread: &Arc<Thread>, context: &mut UserContext, mut interrupted: Option<Interrupted>) -> Delivery {
+/// Delivers pending signals to `thread` before it returns to user mode. Synchronous,
+/// so its locals (a 128-byte siginfo among them) never live in a thread's task state.
+pub fn deliver(thread: &Arc<Thread>, context: &mut UserContext, interrupted: &mut Option<Interrupted>) -> Delivery {
     loop {
         if thread.exiting.load(core::sync::atomic::Ordering::Acquire) {
             return Delivery::Exit;
@@ -168,10 +171,7 @@ pub async fn deliver(thread: &Arc<Thread>, context: &mut UserContext, mut interr
                     super::run::exit_group(thread, WaitStatus::signaled(signal.number(), true));
                     return Delivery::Exit;
                 }
-                DefaultAction::Stop => {
-                    stop(thread, signal).await;
-                    continue;
-                }
+                DefaultAction::Stop => return Delivery::Stop(signal),
             },
             Disposition::Handler(handler) => {
                 if let Some(interrupted) = interrupted.take() {
@@ -192,7 +192,7 @@ pub async fn deliver(thread: &Arc<Thread>, context: &mut UserContext, mut interr
             }
         }
     }
-    if let Some(interrupted) = interrupted {
+    if let Some(interrupted) = interrupted.take() {
         // No handler ran: the call restarts transparently (ERESTARTNOHAND and
         // ERESTARTSYS alike), as on Linux.
         restart_syscall(context, interrupted);
@@ -206,7 +206,7 @@ pub async fn deliver(thread: &Arc<Thread>, context: &mut UserContext, mut interr
 }
 
 /// Stops the process until SIGCONT or SIGKILL.
-async fn stop(thread: &Arc<Thread>, signal: Signal) {
+pub async fn stop(thread: &Arc<Thread>, signal: Signal) {
     let process = thread.process.clone();
     let parent = {
         let mut inner = process.inner.lock();
@@ -269,9 +269,9 @@ fn build_frame(
     for index in 1..32 {
         regs[index] = context.registers[index] as u64;
     }
-    if context.has_float_state() {
-        frame.uc.uc_mcontext.sc_fpregs.f = context.float_registers;
-        frame.uc.uc_mcontext.sc_fpregs.fcsr = context.float_status as u32;
+    if let Some(float) = &context.float {
+        frame.uc.uc_mcontext.sc_fpregs.f = float.registers;
+        frame.uc.uc_mcontext.sc_fpregs.fcsr = float.status as u32;
     }
     memory.write(frame_address, &frame)?;
     context.sepc = handler as usize;
@@ -304,9 +304,9 @@ pub fn sigreturn(thread: &Arc<Thread>, context: &mut UserContext) -> Result<usiz
     for index in 1..32 {
         context.registers[index] = regs[index] as usize;
     }
-    if context.has_float_state() {
-        context.float_registers = frame.uc.uc_mcontext.sc_fpregs.f;
-        context.float_status = frame.uc.uc_mcontext.sc_fpregs.fcsr as usize;
+    if let Some(float) = context.float.as_mut() {
+        float.registers = frame.uc.uc_mcontext.sc_fpregs.f;
+        float.status = frame.uc.uc_mcontext.sc_fpregs.fcsr as usize;
     }
     thread.inner.lock().mask = frame.uc.uc_sigmask.blockable();
     Ok(context.registers[reg::A0])

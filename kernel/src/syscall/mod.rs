@@ -16,7 +16,9 @@ pub mod time;
 
 use alloc::sync::Arc;
 use core::future::Future;
-use core::pin::pin;
+use core::pin::{pin, Pin};
+
+use alloc::boxed::Box;
 use core::sync::atomic::{AtomicU64, Ordering};
 use core::task::Poll;
 
@@ -55,13 +57,35 @@ pub async fn interruptible<T>(future: impl Future<Output = Result<T>>) -> Result
     .await
 }
 
+/// The outcome of decoding a system call: most complete at once; those that may wait
+/// return their future, boxed, so a thread's task stays small when it runs and a
+/// blocked thread costs only the state of the one call it waits in.
+pub enum Dispatch<'a> {
+    /// Finished.
+    Done(Result<usize>),
+    /// Must be awaited.
+    Wait(Pin<Box<dyn Future<Output = Result<usize>> + Send + 'a>>),
+}
+
+fn wait<'a>(future: impl Future<Output = Result<usize>> + Send + 'a) -> Dispatch<'a> {
+    Dispatch::Wait(Box::pin(future))
+}
+
 /// Handles the system call in `context` for `thread`.
 pub async fn dispatch(thread: &Arc<Thread>, context: &mut UserContext) -> Result<usize> {
+    match decode(thread, context) {
+        Dispatch::Done(result) => result,
+        Dispatch::Wait(future) => future.await,
+    }
+}
+
+/// Decodes and runs the system call in `context`; see [`Dispatch`].
+pub fn decode<'a>(thread: &'a Arc<Thread>, context: &mut UserContext) -> Dispatch<'a> {
     SYSCALLS.fetch_add(1, Ordering::Relaxed);
     let number = context.syscall_number();
     let a = context.syscall_args();
     log::trace!("pid {} syscall {} {:x?}", thread.process.pid, nr::name(number).unwrap_or("?"), a);
-    match number {
+    let result = match number {
         // files
         nr::GETCWD => fs::getcwd(thread, a[0], a[1]),
         nr::DUP => fs::dup(thread, a[0] as i32),
@@ -94,15 +118,15 @@ pub async fn dispatch(thread: &Arc<Thread>, context: &mut UserContext) -> Result
         nr::PIPE2 => fs::pipe2(thread, a[0], a[1] as u32),
         nr::GETDENTS64 => fs::getdents64(thread, a[0] as i32, a[1], a[2]),
         nr::LSEEK => fs::lseek(thread, a[0] as i32, a[1] as i64, a[2] as u32),
-        nr::READ => fs::read(thread, a[0] as i32, a[1], a[2]).await,
-        nr::WRITE => fs::write(thread, a[0] as i32, a[1], a[2]).await,
-        nr::READV => fs::readv(thread, a[0] as i32, a[1], a[2]).await,
-        nr::WRITEV => fs::writev(thread, a[0] as i32, a[1], a[2]).await,
-        nr::PREAD64 => fs::pread(thread, a[0] as i32, a[1], a[2], a[3] as i64).await,
-        nr::PWRITE64 => fs::pwrite(thread, a[0] as i32, a[1], a[2], a[3] as i64).await,
-        nr::SENDFILE => fs::sendfile(thread, a[0] as i32, a[1] as i32, a[2], a[3]).await,
-        nr::PSELECT6 => fs::pselect6(thread, a[0] as i32, a[1], a[2], a[3], a[4], a[5]).await,
-        nr::PPOLL => fs::ppoll(thread, a[0], a[1], a[2], a[3], a[4]).await,
+        nr::READ => return wait(fs::read(thread, a[0] as i32, a[1], a[2])),
+        nr::WRITE => return wait(fs::write(thread, a[0] as i32, a[1], a[2])),
+        nr::READV => return wait(fs::readv(thread, a[0] as i32, a[1], a[2])),
+        nr::WRITEV => return wait(fs::writev(thread, a[0] as i32, a[1], a[2])),
+        nr::PREAD64 => return wait(fs::pread(thread, a[0] as i32, a[1], a[2], a[3] as i64)),
+        nr::PWRITE64 => return wait(fs::pwrite(thread, a[0] as i32, a[1], a[2], a[3] as i64)),
+        nr::SENDFILE => return wait(fs::sendfile(thread, a[0] as i32, a[1] as i32, a[2], a[3])),
+        nr::PSELECT6 => return wait(fs::pselect6(thread, a[0] as i32, a[1], a[2], a[3], a[4], a[5])),
+        nr::PPOLL => return wait(fs::ppoll(thread, a[0], a[1], a[2], a[3], a[4])),
         nr::READLINKAT => fs::readlinkat(thread, a[0] as i32, a[1], a[2], a[3]),
         nr::NEWFSTATAT => fs::newfstatat(thread, a[0] as i32, a[1], a[2], a[3] as u32),
         nr::FSTAT => fs::fstat(thread, a[0] as i32, a[1]),
@@ -114,13 +138,13 @@ pub async fn dispatch(thread: &Arc<Thread>, context: &mut UserContext) -> Result
         // processes
         nr::EXIT => process::exit(thread, a[0] as i32),
         nr::EXIT_GROUP => process::exit_group(thread, a[0] as i32),
-        nr::WAITID => process::waitid(thread, a[0] as u32, a[1] as i32, a[2], a[3] as u32, a[4]).await,
-        nr::WAIT4 => process::wait4(thread, a[0] as i32, a[1], a[2] as u32, a[3]).await,
+        nr::WAITID => return wait(process::waitid(thread, a[0] as u32, a[1] as i32, a[2], a[3] as u32, a[4])),
+        nr::WAIT4 => return wait(process::wait4(thread, a[0] as i32, a[1], a[2] as u32, a[3])),
         nr::SET_TID_ADDRESS => process::set_tid_address(thread, a[0]),
         nr::SET_ROBUST_LIST => process::set_robust_list(thread, a[0], a[1]),
         nr::GET_ROBUST_LIST => Err(Errno::ENOSYS),
-        nr::CLONE => process::clone(thread, context, a[0] as u64, a[1], a[2], a[3], a[4]).await,
-        nr::CLONE3 => process::clone3(thread, context, a[0], a[1]).await,
+        nr::CLONE => return wait(process::clone(thread, context.clone(), a[0] as u64, a[1], a[2], a[3], a[4])),
+        nr::CLONE3 => return wait(process::clone3(thread, context.clone(), a[0], a[1])),
         nr::EXECVE => process::execve(thread, context, a[0], a[1], a[2]),
         nr::GETPID => Ok(thread.process.pid as usize),
         nr::GETPPID => Ok(thread.process.ppid() as usize),
@@ -139,8 +163,10 @@ pub async fn dispatch(thread: &Arc<Thread>, context: &mut UserContext) -> Result
         nr::SETRLIMIT => process::prlimit64(thread, 0, a[0] as u32, a[1], 0),
         nr::GETRUSAGE => process::getrusage(thread, a[0] as i32, a[1]),
         nr::SCHED_YIELD => {
-            executor::yield_now().await;
-            Ok(0)
+            return wait(async {
+                executor::yield_now().await;
+                Ok(0)
+            })
         }
         nr::SCHED_GETAFFINITY => process::sched_getaffinity(thread, a[1], a[2]),
         nr::SCHED_SETAFFINITY => Ok(0),
@@ -156,15 +182,15 @@ pub async fn dispatch(thread: &Arc<Thread>, context: &mut UserContext) -> Result
         nr::TKILL => signal::tkill(thread, a[0] as i32, a[1] as u32),
         nr::TGKILL => signal::tgkill(thread, a[0] as i32, a[1] as i32, a[2] as u32),
         nr::SIGALTSTACK => signal::sigaltstack(thread, context, a[0], a[1]),
-        nr::RT_SIGSUSPEND => signal::rt_sigsuspend(thread, a[0], a[1]).await,
+        nr::RT_SIGSUSPEND => return wait(signal::rt_sigsuspend(thread, a[0], a[1])),
         nr::RT_SIGACTION => signal::rt_sigaction(thread, a[0] as u32, a[1], a[2], a[3]),
         nr::RT_SIGPROCMASK => signal::rt_sigprocmask(thread, a[0] as u32, a[1], a[2], a[3]),
         nr::RT_SIGPENDING => signal::rt_sigpending(thread, a[0], a[1]),
-        nr::RT_SIGTIMEDWAIT => signal::rt_sigtimedwait(thread, a[0], a[1], a[2], a[3]).await,
+        nr::RT_SIGTIMEDWAIT => return wait(signal::rt_sigtimedwait(thread, a[0], a[1], a[2], a[3])),
         nr::RT_SIGRETURN => crate::process::signal::sigreturn(thread, context),
         // time
-        nr::NANOSLEEP => time::nanosleep(thread, a[0], a[1]).await,
-        nr::CLOCK_NANOSLEEP => time::clock_nanosleep(thread, a[0] as u32, a[1] as u32, a[2], a[3]).await,
+        nr::NANOSLEEP => return wait(time::nanosleep(thread, a[0], a[1])),
+        nr::CLOCK_NANOSLEEP => return wait(time::clock_nanosleep(thread, a[0] as u32, a[1] as u32, a[2], a[3])),
         nr::CLOCK_GETTIME => time::clock_gettime(thread, a[0] as u32, a[1]),
         nr::CLOCK_GETRES => time::clock_getres(thread, a[0] as u32, a[1]),
         nr::GETTIMEOFDAY => time::gettimeofday(thread, a[0]),
@@ -172,7 +198,7 @@ pub async fn dispatch(thread: &Arc<Thread>, context: &mut UserContext) -> Result
         nr::SETITIMER => time::setitimer(thread, a[0] as u32, a[1], a[2]),
         nr::GETITIMER => time::getitimer(thread, a[0] as u32, a[1]),
         // futex
-        nr::FUTEX => futex::futex(thread, a[0], a[1] as u32, a[2] as u32, a[3], a[4], a[5] as u32).await,
+        nr::FUTEX => return wait(futex::futex(thread, a[0], a[1] as u32, a[2] as u32, a[3], a[4], a[5] as u32)),
         // the rest
         nr::UNAME => misc::uname(thread, a[0]),
         nr::SYSINFO => misc::sysinfo(thread, a[0]),
@@ -181,5 +207,6 @@ pub async fn dispatch(thread: &Arc<Thread>, context: &mut UserContext) -> Result
         nr::PRCTL => misc::prctl(thread, a[0] as u32, a[1]),
         nr::GETCPU => misc::getcpu(thread, a[0], a[1]),
         number => unknown(number),
-    }
+    };
+    Dispatch::Done(result)
 }

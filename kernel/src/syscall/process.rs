@@ -174,7 +174,7 @@ pub fn set_robust_list(thread: &Thread, head: usize, length: usize) -> Result<us
 
 pub async fn clone(
     thread: &Arc<Thread>,
-    context: &UserContext,
+    context: UserContext,
     flags: u64,
     stack: usize,
     parent_tid: usize,
@@ -182,10 +182,10 @@ pub async fn clone(
     child_tid: usize,
 ) -> Result<usize> {
     let args = CloneArgs::from_clone(flags, stack as u64, parent_tid as u64, tls as u64, child_tid as u64);
-    crate::process::exec::clone(thread, context, args).await
+    crate::process::exec::clone(thread, &context, args).await
 }
 
-pub async fn clone3(thread: &Arc<Thread>, context: &UserContext, args: usize, size: usize) -> Result<usize> {
+pub async fn clone3(thread: &Arc<Thread>, context: UserContext, args: usize, size: usize) -> Result<usize> {
     if size < 64 || size > 4096 {
         return Err(Errno::EINVAL);
     }
@@ -193,7 +193,7 @@ pub async fn clone3(thread: &Arc<Thread>, context: &UserContext, args: usize, si
     if args.exit_signal > 64 || args.set_tid != 0 || args.cgroup != 0 {
         return Err(Errno::EINVAL);
     }
-    crate::process::exec::clone(thread, context, args).await
+    crate::process::exec::clone(thread, &context, args).await
 }
 
 pub fn execve(thread: &Arc<Thread>, context: &mut UserContext, path: usize, argv: usize, envp: usize) -> Result<usize> {
