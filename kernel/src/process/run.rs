@@ -240,7 +240,13 @@ fn process_exit(process: &Arc<Process>, status: WaitStatus) {
     let files = process.files();
     let closed = core::mem::replace(&mut *files.lock(), vfs::FdTable::new(0));
     drop(closed);
-    process.space().lock().clear();
+    // Release the memory now unless another process shares it (a vfork/CLONE_VM
+    // child must not tear down its parent's memory): the field and `space` are 2.
+    let space = process.space();
+    if Arc::strong_count(&space) <= 2 {
+        space.lock().clear();
+    }
+    drop(space);
     process.exited.store(true, Ordering::Release);
     if process.pid == 1 {
         let code = if status.is_exited() { status.exit_status() } else { 128 + status.term_signal() };
