@@ -86,6 +86,9 @@ pub struct ProcessInner {
     pub did_exec: bool,
     /// The parent is blocked in vfork until this process execs or exits.
     pub vfork_parent_waiting: bool,
+    /// ITIMER_REAL: the task that sends SIGALRM (dropping it disarms the timer), its
+    /// next expiry (monotonic ns) and its interval (ns, 0 = one shot).
+    pub real_timer: Option<(executor::JoinHandle<()>, u64, u64)>,
 }
 
 /// A process.

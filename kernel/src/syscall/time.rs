@@ -123,20 +123,70 @@ pub fn times(thread: &Thread, buffer: usize) -> Result<usize> {
     Ok(ticks(crate::time::monotonic_nanos()) as usize)
 }
 
+fn to_timeval(nanos: u64) -> Timeval {
+    Timeval { tv_sec: (nanos / 1_000_000_000) as i64, tv_usec: ((nanos / 1000) % 1_000_000) as i64 }
+}
+
+fn from_timeval(value: Timeval) -> Result<u64> {
+    if value.tv_sec < 0 || !(0..1_000_000).contains(&value.tv_usec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(value.tv_sec as u64 * 1_000_000_000 + value.tv_usec as u64 * 1000)
+}
+
+/// The ITIMER_REAL task: sleeps to each expiry and sends SIGALRM to the process.
+async fn real_timer(process: alloc::sync::Weak<crate::process::Process>, mut deadline: u64, interval: u64) {
+    loop {
+        crate::runtime::timers().sleep_until(timer::Instant::from_nanos(deadline)).await;
+        let Some(process) = process.upgrade() else { return };
+        let signal = abi::signal::Signal::SIGALRM;
+        crate::process::signal::send_to_process(&process, signal, abi::signal::SigInfo::kernel(signal));
+        if interval == 0 {
+            process.inner.lock().real_timer = None;
+            return;
+        }
+        deadline += interval;
+        let mut inner = process.inner.lock();
+        if let Some(timer) = inner.real_timer.as_mut() {
+            timer.1 = deadline;
+        }
+        drop(inner);
+    }
+}
+
 pub fn setitimer(thread: &Thread, which: u32, new: usize, old: usize) -> Result<usize> {
     if which > t::ITIMER_PROF {
         return Err(Errno::EINVAL);
     }
     let memory = memory(thread);
-    if new != 0 {
-        let value: abi::Itimerval = memory.read(new)?;
-        if value.it_value.tv_sec != 0 || value.it_value.tv_usec != 0 {
-            log::warn!("setitimer: interval timers are not implemented yet");
+    let new_value: Option<abi::Itimerval> = if new != 0 { Some(memory.read(new)?) } else { None };
+    let now = crate::time::monotonic_nanos();
+    let previous = if which == t::ITIMER_REAL {
+        let mut inner = thread.process.inner.lock();
+        let previous = inner.real_timer.as_ref().map(|(_, deadline, interval)| (deadline.saturating_sub(now), *interval));
+        if let Some(value) = new_value {
+            let first = from_timeval(value.it_value)?;
+            let interval = from_timeval(value.it_interval)?;
+            let old_timer = inner.real_timer.take();
+            if first != 0 {
+                let deadline = now + first;
+                let task = crate::runtime::spawn(real_timer(alloc::sync::Arc::downgrade(&thread.process), deadline, interval));
+                inner.real_timer = Some((task, deadline, interval));
+            }
+            drop(inner);
+            drop(old_timer); // cancels the previous timer's task
+        }
+        previous
+    } else {
+        if new_value.is_some_and(|value| value.it_value.tv_sec != 0 || value.it_value.tv_usec != 0) {
+            log::warn!("setitimer: ITIMER_VIRTUAL/ITIMER_PROF are not implemented");
             return Err(Errno::ENOSYS);
         }
-    }
+        None
+    };
     if old != 0 {
-        memory.write(old, &abi::Itimerval::default())?;
+        let (left, interval) = previous.unwrap_or((0, 0));
+        memory.write(old, &abi::Itimerval { it_interval: to_timeval(interval), it_value: to_timeval(left) })?;
     }
     let _ = Duration::ZERO;
     Ok(0)
