@@ -12,7 +12,7 @@ use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use abi::{Errno, Result};
 
@@ -35,6 +35,7 @@ pub struct Mount {
     fs_type: String,
     /// Mounts attached inside this one (only those need a mount-table lookup).
     pub(crate) children: AtomicUsize,
+    read_only: AtomicBool,
 }
 
 impl fmt::Debug for Mount {
@@ -53,7 +54,19 @@ impl Mount {
             source: String::from(source),
             fs_type: String::from(fs_type),
             children: AtomicUsize::new(0),
+            read_only: AtomicBool::new(false),
         }
+    }
+
+    /// Whether the mount is read-only (`mount -o ro`, `remount,ro`): the kernel refuses
+    /// changes through it with `EROFS`.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only.load(Ordering::Relaxed)
+    }
+
+    /// Makes the mount read-only or read-write.
+    pub fn set_read_only(&self, read_only: bool) {
+        self.read_only.store(read_only, Ordering::Relaxed);
     }
 
     /// Unique number of this mount (`/proc/self/mountinfo`'s mount ID).

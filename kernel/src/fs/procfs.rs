@@ -123,7 +123,8 @@ fn generate(node: Node) -> Result<Vec<u8>> {
                     Some(location) => String::from_utf8_lossy(&location.path().unwrap_or_default()).into_owned(),
                     None => String::from("/"),
                 };
-                text += &format!("{} {} {} rw 0 0\n", mount.source(), point, mount.fs_type());
+                let mode = if mount.is_read_only() { "ro" } else { "rw" };
+                text += &format!("{} {} {} {mode} 0 0\n", mount.source(), point, mount.fs_type());
             }
             text
         }

@@ -5,6 +5,7 @@
 //! `UserMemory` (EFAULT on a bad pointer), and a read that must wait (pipe, terminal)
 //! is a future parked on the file's wait queue.
 
+use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -63,6 +64,18 @@ fn resolve_at(thread: &Thread, dirfd: i32, path: &[u8], flags: u32) -> Result<Lo
     }
     let (root, start) = start(thread, dirfd, path)?;
     file_systems().vfs.resolve(&root, &start, path, flags & f::AT_SYMLINK_NOFOLLOW == 0)
+}
+
+/// EROFS if `location` is on a read-only mount.
+fn check_writable(location: &Location) -> Result<()> {
+    if location.mount().is_read_only() { Err(Errno::EROFS) } else { Ok(()) }
+}
+
+/// EROFS if the directory that would hold `path` is on a read-only mount.
+fn check_parent_writable(thread: &Thread, dirfd: i32, path: &[u8]) -> Result<()> {
+    let (root, start) = start(thread, dirfd, path)?;
+    let parent = file_systems().vfs.resolve_parent(&root, &start, path)?;
+    check_writable(&parent.dir)
 }
 
 fn read_path(thread: &Thread, address: usize) -> Result<Vec<u8>> {
@@ -241,6 +254,7 @@ pub fn mknodat(thread: &Thread, dirfd: i32, path: usize, mode: u32, device: u64)
         f::S_IFDIR => return Err(Errno::EPERM),
         _ => return Err(Errno::EINVAL),
     };
+    check_parent_writable(thread, dirfd, &path)?;
     let umask = thread.process.inner.lock().umask;
     file_systems().vfs.mknod(&root, &start, &path, kind, mode & 0o7777 & !umask, device)?;
     Ok(0)
@@ -249,6 +263,7 @@ pub fn mknodat(thread: &Thread, dirfd: i32, path: usize, mode: u32, device: u64)
 pub fn mkdirat(thread: &Thread, dirfd: i32, path: usize, mode: u32) -> Result<usize> {
     let path = read_path(thread, path)?;
     let (root, start) = start(thread, dirfd, &path)?;
+    check_parent_writable(thread, dirfd, &path)?;
     let umask = thread.process.inner.lock().umask;
     file_systems().vfs.mkdir(&root, &start, &path, mode & 0o7777 & !umask)?;
     Ok(0)
@@ -260,6 +275,7 @@ pub fn unlinkat(thread: &Thread, dirfd: i32, path: usize, flags: u32) -> Result<
     }
     let path = read_path(thread, path)?;
     let (root, start) = start(thread, dirfd, &path)?;
+    check_parent_writable(thread, dirfd, &path)?;
     if flags & f::AT_REMOVEDIR != 0 {
         file_systems().vfs.rmdir(&root, &start, &path)?;
     } else {
@@ -272,6 +288,7 @@ pub fn symlinkat(thread: &Thread, target: usize, dirfd: i32, path: usize) -> Res
     let target = read_path(thread, target)?;
     let path = read_path(thread, path)?;
     let (root, start) = start(thread, dirfd, &path)?;
+    check_parent_writable(thread, dirfd, &path)?;
     file_systems().vfs.symlink(&root, &start, &target, &path)?;
     Ok(0)
 }
@@ -284,6 +301,7 @@ pub fn linkat(thread: &Thread, old_dirfd: i32, old: usize, new_dirfd: i32, new: 
     let new = read_path(thread, new)?;
     let (root, old_start) = start(thread, old_dirfd, &old)?;
     let (_, new_start) = start(thread, new_dirfd, &new)?;
+    check_parent_writable(thread, new_dirfd, &new)?;
     file_systems().vfs.link(&root, &old_start, &old, &new_start, &new, flags & f::AT_SYMLINK_FOLLOW != 0)?;
     Ok(0)
 }
@@ -293,16 +311,36 @@ pub fn renameat2(thread: &Thread, old_dirfd: i32, old: usize, new_dirfd: i32, ne
     let new = read_path(thread, new)?;
     let (root, old_start) = start(thread, old_dirfd, &old)?;
     let (_, new_start) = start(thread, new_dirfd, &new)?;
+    check_parent_writable(thread, old_dirfd, &old)?;
+    check_parent_writable(thread, new_dirfd, &new)?;
     file_systems().vfs.rename(&root, &old_start, &old, &new_start, &new, flags)?;
     Ok(0)
 }
 
-pub fn mount(thread: &Thread, source: usize, target: usize, fs_type: usize, flags: u64, _data: usize) -> Result<usize> {
+pub fn mount(thread: &Thread, source: usize, target: usize, fs_type: usize, flags: u64, data: usize) -> Result<usize> {
     let target = read_path(thread, target)?;
-    let fs_type = if fs_type == 0 { Vec::new() } else { memory(thread).read_cstring(fs_type, 255)? };
-    let source = if source == 0 { fs_type.clone() } else { memory(thread).read_cstring(source, 4095)? };
-    let _ = flags;
+    let memory = memory(thread);
     let location = resolve_at(thread, f::AT_FDCWD, &target, 0)?;
+    if flags & f::MS_REMOUNT != 0 {
+        if !location.is_mount_root() {
+            return Err(Errno::EINVAL);
+        }
+        location.mount().set_read_only(flags & f::MS_RDONLY != 0);
+        return Ok(0);
+    }
+    let source = if source == 0 { Vec::new() } else { memory.read_cstring(source, 4095)? };
+    if flags & f::MS_BIND != 0 {
+        let from = resolve_at(thread, f::AT_FDCWD, &source, 0)?;
+        if (from.inode().kind() == FileType::Directory) != (location.inode().kind() == FileType::Directory) {
+            return Err(Errno::ENOTDIR);
+        }
+        let (source_name, fs_type) = (String::from(from.mount().source()), String::from(from.mount().fs_type()));
+        let mount = file_systems().vfs.mount(&location, from.inode().clone(), &source_name, &fs_type)?;
+        mount.set_read_only(flags & f::MS_RDONLY != 0);
+        return Ok(0);
+    }
+    let fs_type = if fs_type == 0 { Vec::new() } else { memory.read_cstring(fs_type, 255)? };
+    let options = if data == 0 { Vec::new() } else { memory.read_cstring(data, 4095)? };
     if location.inode().kind() != FileType::Directory {
         return Err(Errno::ENOTDIR);
     }
@@ -312,9 +350,17 @@ pub fn mount(thread: &Thread, source: usize, target: usize, fs_type: usize, flag
         b"proc" => crate::fs::procfs::new_procfs(),
         _ => return Err(Errno::ENODEV),
     };
+    for option in options.split(|&byte| byte == b',') {
+        if let Some(mode) = option.strip_prefix(b"mode=") {
+            let mode = core::str::from_utf8(mode).ok().and_then(|m| u32::from_str_radix(m, 8).ok()).ok_or(Errno::EINVAL)?;
+            root.set_mode(mode & 0o7777)?;
+        }
+    }
+    let source = if source.is_empty() { fs_type.clone() } else { source };
     let source = core::str::from_utf8(&source).unwrap_or("none");
     let fs_type = core::str::from_utf8(&fs_type).unwrap_or("none");
-    file_systems().vfs.mount(&location, root, source, fs_type)?;
+    let mount = file_systems().vfs.mount(&location, root, source, fs_type)?;
+    mount.set_read_only(flags & f::MS_RDONLY != 0);
     Ok(0)
 }
 
@@ -371,6 +417,7 @@ pub fn truncate(thread: &Thread, path: usize, length: i64) -> Result<usize> {
         FileType::Regular => {}
         _ => return Err(Errno::EINVAL),
     }
+    check_writable(&location)?;
     location.inode().truncate(length as u64)?;
     Ok(0)
 }
@@ -430,7 +477,9 @@ pub fn fchmod(thread: &Thread, fd: i32, mode: u32) -> Result<usize> {
 
 pub fn fchmodat(thread: &Thread, dirfd: i32, path: usize, mode: u32) -> Result<usize> {
     let path = read_path(thread, path)?;
-    resolve_at(thread, dirfd, &path, 0)?.inode().set_mode(mode & 0o7777)?;
+    let location = resolve_at(thread, dirfd, &path, 0)?;
+    check_writable(&location)?;
+    location.inode().set_mode(mode & 0o7777)?;
     Ok(0)
 }
 
@@ -440,7 +489,9 @@ fn owner(id: u32) -> Option<u32> {
 
 pub fn fchownat(thread: &Thread, dirfd: i32, path: usize, uid: u32, gid: u32, flags: u32) -> Result<usize> {
     let path = read_path(thread, path)?;
-    resolve_at(thread, dirfd, &path, flags)?.inode().set_owner(owner(uid), owner(gid))?;
+    let location = resolve_at(thread, dirfd, &path, flags)?;
+    check_writable(&location)?;
+    location.inode().set_owner(owner(uid), owner(gid))?;
     Ok(0)
 }
 
@@ -460,6 +511,7 @@ pub fn openat(thread: &Thread, dirfd: i32, path: usize, flags: u32, mode: u32) -
             Ok(_) if flags.contains(OpenFlags::EXCL) => return Err(Errno::EEXIST),
             Ok(_) => vfs.resolve(&root, &start, &path, !flags.contains(OpenFlags::NOFOLLOW))?,
             Err(Errno::ENOENT) => {
+                check_writable(&parent.dir)?;
                 if parent.trailing_slash || parent.name.is_empty() || parent.name == b"." || parent.name == b".." {
                     return Err(Errno::EISDIR);
                 }
@@ -482,6 +534,9 @@ pub fn openat(thread: &Thread, dirfd: i32, path: usize, flags: u32, mode: u32) -
     }
     if kind == FileType::Directory && flags.writable() {
         return Err(Errno::EISDIR);
+    }
+    if (flags.writable() || flags.contains(OpenFlags::TRUNC)) && matches!(kind, FileType::Regular | FileType::Directory) {
+        check_writable(&location)?;
     }
     if flags.contains(OpenFlags::TRUNC) && kind == FileType::Regular && flags.writable() {
         inode.truncate(0)?;
@@ -1020,6 +1075,7 @@ pub fn utimensat(thread: &Thread, dirfd: i32, path: usize, times: usize, flags: 
         let pair: [abi::Timespec; 2] = memory(thread).read(times)?;
         (convert(pair[0])?, convert(pair[1])?)
     };
+    check_writable(&location)?;
     location.inode().set_times(atime, mtime)?;
     Ok(0)
 }
