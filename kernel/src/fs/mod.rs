@@ -74,6 +74,16 @@ pub fn new_devtmpfs() -> Result<Arc<TmpFs>> {
     Ok(fs)
 }
 
+/// A minimal sysfs: the top-level directories programs look for (a tmpfs, read-only
+/// content comes later with devices that publish attributes).
+pub fn new_sysfs() -> Result<Arc<TmpFs>> {
+    let fs = new_tmpfs();
+    for name in ["kernel", "class", "devices", "fs", "block", "bus", "dev", "firmware", "module", "power"] {
+        fs.root().create(name.as_bytes(), FileType::Directory, 0o755, 0)?;
+    }
+    Ok(fs)
+}
+
 /// Sets up the root file system from the initramfs (if any) and the devices.
 pub fn init(initrd: Option<&[u8]>) {
     let devices = file_systems_devices();

@@ -47,10 +47,18 @@ enum Node {
     ProcessDir(u32),
     ProcessFile(u32, &'static str),
     ProcessExe(u32),
+    ProcessCwd(u32),
+    FdDir(u32),
+    FdLink(u32, i32),
+    SysDir(&'static str),
+    SysFile(&'static str),
 }
 
 const GLOBAL_FILES: &[&str] = &["meminfo", "cpuinfo", "uptime", "mounts", "cmdline", "version", "loadavg", "stat", "filesystems"];
-const PROCESS_FILES: &[&str] = &["stat", "status", "cmdline", "comm", "maps"];
+const PROCESS_FILES: &[&str] = &["stat", "status", "cmdline", "comm", "maps", "environ"];
+/// /proc/sys: directories and files (path below /proc/sys).
+const SYS_DIRS: &[&str] = &["kernel"];
+const SYS_FILES: &[&str] = &["kernel/ostype", "kernel/osrelease", "kernel/hostname", "kernel/pid_max", "kernel/version"];
 
 struct ProcNode(Node);
 
@@ -62,6 +70,11 @@ fn ino_of(node: Node) -> u64 {
         Node::ProcessDir(pid) => (pid as u64) << 8,
         Node::ProcessFile(pid, name) => ((pid as u64) << 8) | (1 + PROCESS_FILES.iter().position(|n| *n == name).unwrap_or(0) as u64),
         Node::ProcessExe(pid) => ((pid as u64) << 8) | 0x80,
+        Node::ProcessCwd(pid) => ((pid as u64) << 8) | 0x81,
+        Node::FdDir(pid) => ((pid as u64) << 8) | 0x82,
+        Node::FdLink(pid, fd) => (1 << 40) | ((pid as u64) << 16) | fd as u64,
+        Node::SysDir(name) => 64 + SYS_DIRS.iter().position(|n| *n == name).unwrap_or(0) as u64,
+        Node::SysFile(name) => 96 + SYS_FILES.iter().position(|n| *n == name).unwrap_or(0) as u64,
     }
 }
 
@@ -87,10 +100,7 @@ fn process_arc(process: &Process) -> Arc<Process> {
 }
 
 fn command_name(process: &Process) -> String {
-    let exe = process.inner.lock().exe.clone();
-    let name = exe.rsplit(|&b| b == b'/').next().unwrap_or(&[]);
-    let name = String::from_utf8_lossy(name);
-    name.chars().take(15).collect()
+    String::from_utf8_lossy(&process.inner.lock().comm).into_owned()
 }
 
 fn generate(node: Node) -> Result<Vec<u8>> {
@@ -132,7 +142,12 @@ fn generate(node: Node) -> Result<Vec<u8>> {
         Node::Global("version") => format!("Linux version 6.12.0-coros (coros {}) #1 SMP\n", env!("CARGO_PKG_VERSION")),
         Node::Global("loadavg") => format!("0.00 0.00 0.00 1/{} {}\n", crate::process::thread_count(), 1),
         Node::Global("stat") => String::from("cpu  0 0 0 0 0 0 0 0 0 0\n"),
-        Node::Global("filesystems") => String::from("nodev\ttmpfs\nnodev\tdevtmpfs\nnodev\tproc\n"),
+        Node::Global("filesystems") => String::from("nodev\ttmpfs\nnodev\tdevtmpfs\nnodev\tproc\nnodev\tsysfs\n"),
+        Node::SysFile("kernel/ostype") => String::from("Linux\n"),
+        Node::SysFile("kernel/osrelease") => String::from("6.12.0-coros\n"),
+        Node::SysFile("kernel/hostname") => String::from("(none)\n"),
+        Node::SysFile("kernel/pid_max") => String::from("4194304\n"),
+        Node::SysFile("kernel/version") => format!("#1 SMP coros {}\n", env!("CARGO_PKG_VERSION")),
         Node::ProcessFile(pid, name) => {
             let process = find_process(pid).ok_or(Errno::ESRCH)?;
             let comm = command_name(&process);
@@ -157,6 +172,7 @@ fn generate(node: Node) -> Result<Vec<u8>> {
                     threads
                 ),
                 "cmdline" => return Ok(process.inner.lock().cmdline.clone()),
+                "environ" => return Ok(process.inner.lock().environ.clone()),
                 "comm" => format!("{comm}\n"),
                 "maps" => {
                     let space = process.space();
@@ -189,8 +205,12 @@ impl Inode for ProcNode {
     fn metadata(&self) -> Metadata {
         let ino = ino_of(self.0);
         match self.0 {
-            Node::Root | Node::ProcessDir(_) => metadata(ino, FileType::Directory, 0o555, 0),
-            Node::SelfLink | Node::ProcessExe(_) => metadata(ino, FileType::Symlink, 0o777, 0),
+            Node::Root | Node::ProcessDir(_) | Node::FdDir(_) | Node::SysDir(_) => {
+                metadata(ino, FileType::Directory, 0o555, 0)
+            }
+            Node::SelfLink | Node::ProcessExe(_) | Node::ProcessCwd(_) | Node::FdLink(..) => {
+                metadata(ino, FileType::Symlink, 0o777, 0)
+            }
             _ => metadata(ino, FileType::Regular, 0o444, 0),
         }
     }
@@ -200,6 +220,8 @@ impl Inode for ProcNode {
             Node::Root => {
                 if name == b"self" {
                     Node::SelfLink
+                } else if name == b"sys" {
+                    Node::SysDir("")
                 } else if let Some(global) = GLOBAL_FILES.iter().find(|n| n.as_bytes() == name) {
                     Node::Global(global)
                 } else {
@@ -211,9 +233,30 @@ impl Inode for ProcNode {
             Node::ProcessDir(pid) => {
                 if name == b"exe" {
                     Node::ProcessExe(pid)
+                } else if name == b"cwd" {
+                    Node::ProcessCwd(pid)
+                } else if name == b"fd" {
+                    Node::FdDir(pid)
                 } else {
                     let file = PROCESS_FILES.iter().find(|n| n.as_bytes() == name).ok_or(Errno::ENOENT)?;
                     Node::ProcessFile(pid, file)
+                }
+            }
+            Node::FdDir(pid) => {
+                let fd: i32 = core::str::from_utf8(name).ok().and_then(|s| s.parse().ok()).ok_or(Errno::ENOENT)?;
+                let process = find_process(pid).ok_or(Errno::ENOENT)?;
+                process.files().lock().get(fd).map_err(|_| Errno::ENOENT)?;
+                Node::FdLink(pid, fd)
+            }
+            Node::SysDir(dir) => {
+                let name = core::str::from_utf8(name).map_err(|_| Errno::ENOENT)?;
+                let full = if dir.is_empty() { String::from(name) } else { format!("{dir}/{name}") };
+                if let Some(sub) = SYS_DIRS.iter().find(|d| **d == full) {
+                    Node::SysDir(sub)
+                } else if let Some(file) = SYS_FILES.iter().find(|f| **f == full) {
+                    Node::SysFile(file)
+                } else {
+                    return Err(Errno::ENOENT);
                 }
             }
             _ => return Err(Errno::ENOTDIR),
@@ -240,6 +283,26 @@ impl Inode for ProcNode {
                     entries.push((name.as_bytes().to_vec(), ino_of(Node::ProcessFile(pid, name)), FileType::Regular));
                 }
                 entries.push((b"exe".to_vec(), ino_of(Node::ProcessExe(pid)), FileType::Symlink));
+                entries.push((b"cwd".to_vec(), ino_of(Node::ProcessCwd(pid)), FileType::Symlink));
+                entries.push((b"fd".to_vec(), ino_of(Node::FdDir(pid)), FileType::Directory));
+            }
+            Node::FdDir(pid) => {
+                let process = find_process(pid).ok_or(Errno::ENOENT)?;
+                let fds: Vec<i32> = process.files().lock().iter().map(|(fd, _)| fd).collect();
+                for fd in fds {
+                    entries.push((format!("{fd}").into_bytes(), ino_of(Node::FdLink(pid, fd)), FileType::Symlink));
+                }
+            }
+            Node::SysDir(dir) => {
+                let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+                for sub in SYS_DIRS.iter().chain(SYS_FILES) {
+                    if let Some(rest) = sub.strip_prefix(prefix.as_str()) {
+                        if !rest.is_empty() && !rest.contains('/') {
+                            let kind = if SYS_DIRS.contains(sub) { FileType::Directory } else { FileType::Regular };
+                            entries.push((rest.as_bytes().to_vec(), 0, kind));
+                        }
+                    }
+                }
             }
             _ => return Err(Errno::ENOTDIR),
         }
@@ -258,6 +321,26 @@ impl Inode for ProcNode {
                 Ok(format!("{pid}").into_bytes())
             }
             Node::ProcessExe(pid) => Ok(find_process(pid).ok_or(Errno::ENOENT)?.inner.lock().exe.clone()),
+            Node::ProcessCwd(pid) => {
+                let process = find_process(pid).ok_or(Errno::ENOENT)?;
+                let (cwd, root) = {
+                    let inner = process.inner.lock();
+                    (inner.cwd.clone(), inner.root.clone())
+                };
+                cwd.path_from(&root)
+            }
+            Node::FdLink(pid, fd) => {
+                let process = find_process(pid).ok_or(Errno::ENOENT)?;
+                let file = process.files().lock().get(fd).map_err(|_| Errno::ENOENT)?;
+                match file.location() {
+                    Some(location) => location.path(),
+                    None => {
+                        let ino = file.metadata().ino;
+                        let kind = if file.metadata().kind == FileType::Fifo { "pipe" } else { "anon_inode" };
+                        Ok(format!("{kind}:[{ino}]").into_bytes())
+                    }
+                }
+            }
             _ => Err(Errno::EINVAL),
         }
     }

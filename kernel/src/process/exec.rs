@@ -106,6 +106,9 @@ pub fn spawn_init(path: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Result<()> {
             umask: 0o022,
             exe: Vec::new(),
             cmdline: Vec::new(),
+            environ: Vec::new(),
+            comm: Vec::new(),
+            nice: 0,
             actions: [SigAction::default(); 64],
             pending: SigSet::EMPTY,
             pending_info: BTreeMap::new(),
@@ -194,6 +197,7 @@ fn open_executable(thread: &Thread, path: &[u8]) -> Result<(Location, Vec<u8>)> 
 /// execve: replaces the process image of `thread`'s process. Returns the registers the
 /// thread starts the new program with.
 pub fn execve(thread: &Arc<Thread>, path: &[u8], mut argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Result<UserContext> {
+    let comm: Vec<u8> = path.rsplit(|&byte| byte == b'/').next().unwrap_or(path).iter().copied().take(15).collect();
     let mut path = path.to_vec();
     let (mut location, mut data) = open_executable(thread, &path)?;
     let mut depth = 0;
@@ -304,6 +308,8 @@ pub fn execve(thread: &Arc<Thread>, path: &[u8], mut argv: Vec<Vec<u8>>, envp: V
         }
         inner.exe = location.path().unwrap_or_else(|_| path.clone());
         inner.cmdline = argv.iter().flat_map(|arg| arg.iter().copied().chain([0])).collect();
+        inner.environ = envp.iter().flat_map(|env| env.iter().copied().chain([0])).collect();
+        inner.comm = comm;
         inner.did_exec = true;
         core::mem::take(&mut inner.vfork_parent_waiting)
     };
@@ -358,6 +364,9 @@ pub async fn clone(thread: &Arc<Thread>, context: &UserContext, args: CloneArgs)
                 umask: inner.umask,
                 exe: inner.exe.clone(),
                 cmdline: inner.cmdline.clone(),
+                environ: inner.environ.clone(),
+                comm: inner.comm.clone(),
+                nice: inner.nice,
                 actions: inner.actions,
                 pending: SigSet::EMPTY,
                 pending_info: BTreeMap::new(),

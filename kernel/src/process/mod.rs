@@ -70,6 +70,13 @@ pub struct ProcessInner {
     pub exe: Vec<u8>,
     /// Command line as NUL-separated argv (for /proc/PID/cmdline).
     pub cmdline: Vec<u8>,
+    /// Environment as NUL-separated strings (for /proc/PID/environ).
+    pub environ: Vec<u8>,
+    /// The command name: the last component of the path given to execve (Linux's
+    /// `comm`, at most 15 bytes; for /proc/PID/stat, status, comm).
+    pub comm: Vec<u8>,
+    /// Nice value (-20..=19; getpriority/setpriority).
+    pub nice: i32,
     /// Signal dispositions, index = signal number - 1.
     pub actions: [SigAction; 64],
     /// Signals pending for the process as a whole.

@@ -168,7 +168,9 @@ pub fn deliver(thread: &Arc<Thread>, context: &mut UserContext, interrupted: &mu
                     return Delivery::Exit;
                 }
                 DefaultAction::CoreDump => {
-                    super::run::exit_group(thread, WaitStatus::signaled(signal.number(), true));
+                    // No core file is written (RLIMIT_CORE is 0), so, as on Linux, the
+                    // status does not claim one (WCOREDUMP clear).
+                    super::run::exit_group(thread, WaitStatus::signaled(signal.number(), false));
                     return Delivery::Exit;
                 }
                 DefaultAction::Stop => return Delivery::Stop(signal),
@@ -185,7 +187,7 @@ pub fn deliver(thread: &Arc<Thread>, context: &mut UserContext, interrupted: &mu
                 }
                 if build_frame(thread, context, signal, info, &action, handler).is_err() {
                     // No room for the frame: like Linux, the process dies of SIGSEGV.
-                    super::run::exit_group(thread, WaitStatus::signaled(Signal::SIGSEGV.number(), true));
+                    super::run::exit_group(thread, WaitStatus::signaled(Signal::SIGSEGV.number(), false));
                     return Delivery::Exit;
                 }
                 return Delivery::Resume;

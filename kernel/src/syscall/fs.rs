@@ -348,6 +348,7 @@ pub fn mount(thread: &Thread, source: usize, target: usize, fs_type: usize, flag
         b"tmpfs" | b"ramfs" => crate::fs::new_tmpfs().root(),
         b"devtmpfs" => crate::fs::new_devtmpfs()?.root(),
         b"proc" => crate::fs::procfs::new_procfs(),
+        b"sysfs" => crate::fs::new_sysfs()?.root(),
         _ => return Err(Errno::ENODEV),
     };
     for option in options.split(|&byte| byte == b',') {
@@ -500,7 +501,31 @@ pub fn fchown(thread: &Thread, fd: i32, uid: u32, gid: u32) -> Result<usize> {
     Ok(0)
 }
 
-pub fn openat(thread: &Thread, dirfd: i32, path: usize, flags: u32, mode: u32) -> Result<usize> {
+/// openat: immediate, except opening a FIFO, which waits for the other end (as on
+/// Linux) and so returns a future.
+pub fn openat<'a>(thread: &'a Arc<Thread>, dirfd: i32, path: usize, flags: u32, mode: u32) -> super::Dispatch<'a> {
+    match open_now(thread, dirfd, path, flags, mode) {
+        Ok(Opened::Done(fd)) => super::Dispatch::Done(Ok(fd)),
+        Ok(Opened::Fifo(location, flags)) => super::wait(async move {
+            let (root, _) = {
+                let inner = thread.process.inner.lock();
+                (inner.root.clone(), inner.cwd.clone())
+            };
+            let path = location.path_from(&root)?;
+            let file = interruptible(file_systems().vfs.open(&root, &root, &path, flags, 0)).await?;
+            let fd = thread.process.files().lock().insert(file, flags.contains(OpenFlags::CLOEXEC))?;
+            Ok(fd as usize)
+        }),
+        Err(error) => super::Dispatch::Done(Err(error)),
+    }
+}
+
+enum Opened {
+    Done(usize),
+    Fifo(Location, OpenFlags),
+}
+
+fn open_now(thread: &Thread, dirfd: i32, path: usize, flags: u32, mode: u32) -> Result<Opened> {
     let path = read_path(thread, path)?;
     let flags = OpenFlags(flags);
     let (root, start) = start(thread, dirfd, &path)?;
@@ -529,6 +554,9 @@ pub fn openat(thread: &Thread, dirfd: i32, path: usize, flags: u32, mode: u32) -
     if kind == FileType::Symlink {
         return Err(Errno::ELOOP);
     }
+    if kind == FileType::Fifo {
+        return Ok(Opened::Fifo(location, flags));
+    }
     if flags.contains(OpenFlags::DIRECTORY) && kind != FileType::Directory {
         return Err(Errno::ENOTDIR);
     }
@@ -544,7 +572,7 @@ pub fn openat(thread: &Thread, dirfd: i32, path: usize, flags: u32, mode: u32) -
     let io = inode.open(flags)?.unwrap_or_else(|| inode.clone());
     let file = OpenFile::new(inode, io, Some(location), flags);
     let fd = thread.process.files().lock().insert(file, flags.contains(OpenFlags::CLOEXEC))?;
-    Ok(fd as usize)
+    Ok(Opened::Done(fd as usize))
 }
 
 pub fn close(thread: &Thread, fd: i32) -> Result<usize> {
@@ -803,32 +831,68 @@ pub async fn writev(thread: &Arc<Thread>, fd: i32, iov: usize, count: usize) -> 
 pub async fn sendfile(thread: &Arc<Thread>, out_fd: i32, in_fd: i32, offset_pointer: usize, count: usize) -> Result<usize> {
     let input = file(thread, in_fd)?;
     let output = file(thread, out_fd)?;
+    if !input.flags().readable() || !output.flags().writable() {
+        return Err(Errno::EBADF);
+    }
     let memory = memory(thread);
-    let mut offset: Option<i64> = if offset_pointer != 0 { Some(memory.read(offset_pointer)?) } else { None };
+    let explicit: Option<i64> = if offset_pointer != 0 { Some(memory.read(offset_pointer)?) } else { None };
+    let seekable = input.inode().is_seekable();
+    // From a seekable file, read at an offset and advance only by what was written, so
+    // a failed write consumes nothing (Linux splices: the data stays in the file).
+    let mut offset = explicit.or(seekable.then(|| input.offset() as i64));
     let mut total = 0;
     let count = count.min(MAX_RW_COUNT);
+    let mut failure = None;
     while total < count {
         let mut kernel = vec![0u8; (count - total).min(IO_CHUNK)];
         let read = match offset {
-            Some(at) => interruptible(input.pread(&mut kernel, at)).await?,
-            None => interruptible(input.read(&mut kernel)).await?,
+            Some(at) => interruptible(input.pread(&mut kernel, at)).await,
+            None => interruptible(input.read(&mut kernel)).await,
         };
-        if read == 0 {
-            break;
-        }
-        let written = interruptible(output.write(&kernel[..read])).await?;
-        total += written;
-        if let Some(at) = offset.as_mut() {
-            *at += written as i64;
-        }
-        if written < read {
-            break;
+        let read = match read {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(error) => {
+                failure = Some(error);
+                break;
+            }
+        };
+        match interruptible(output.write(&kernel[..read])).await {
+            Ok(written) => {
+                total += written;
+                if let Some(at) = offset.as_mut() {
+                    *at += written as i64;
+                }
+                if written < read {
+                    break;
+                }
+            }
+            Err(error) => {
+                failure = Some(error);
+                break;
+            }
         }
     }
-    if let (Some(at), true) = (offset, offset_pointer != 0) {
-        memory.write(offset_pointer, &at)?;
+    if let Some(at) = offset {
+        if explicit.is_some() {
+            memory.write(offset_pointer, &at)?;
+        } else {
+            input.seek(at, f::SEEK_SET)?;
+        }
     }
-    Ok(total)
+    match failure {
+        Some(error) if total == 0 => {
+            if error == Errno::EPIPE {
+                crate::process::signal::send_to_thread(
+                    thread,
+                    abi::signal::Signal::SIGPIPE,
+                    abi::signal::SigInfo::kernel(abi::signal::Signal::SIGPIPE),
+                );
+            }
+            Err(error)
+        }
+        _ => Ok(total),
+    }
 }
 
 /// Waits until one of `polls` is ready or `timeout` passes; fills in `revents`.

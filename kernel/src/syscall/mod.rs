@@ -113,7 +113,7 @@ pub fn decode<'a>(thread: &'a Arc<Thread>, context: &mut UserContext) -> Dispatc
         nr::FCHMODAT => fs::fchmodat(thread, a[0] as i32, a[1], a[2] as u32),
         nr::FCHOWNAT => fs::fchownat(thread, a[0] as i32, a[1], a[2] as u32, a[3] as u32, a[4] as u32),
         nr::FCHOWN => fs::fchown(thread, a[0] as i32, a[1] as u32, a[2] as u32),
-        nr::OPENAT => fs::openat(thread, a[0] as i32, a[1], a[2] as u32, a[3] as u32),
+        nr::OPENAT => return fs::openat(thread, a[0] as i32, a[1], a[2] as u32, a[3] as u32),
         nr::CLOSE => fs::close(thread, a[0] as i32),
         nr::PIPE2 => fs::pipe2(thread, a[0], a[1] as u32),
         nr::GETDENTS64 => fs::getdents64(thread, a[0] as i32, a[1], a[2]),
@@ -170,6 +170,8 @@ pub fn decode<'a>(thread: &'a Arc<Thread>, context: &mut UserContext) -> Dispatc
         }
         nr::SCHED_GETAFFINITY => process::sched_getaffinity(thread, a[1], a[2]),
         nr::SCHED_SETAFFINITY => Ok(0),
+        nr::GETPRIORITY => process::getpriority(thread, a[0] as u32, a[1] as u32),
+        nr::SETPRIORITY => process::setpriority(thread, a[0] as u32, a[1] as u32, a[2] as i32),
         // memory
         nr::BRK => memory::brk(thread, a[0]),
         nr::MMAP => memory::mmap(thread, a[0], a[1], a[2] as u32, a[3] as u32, a[4] as i32, a[5]),

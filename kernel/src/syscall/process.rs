@@ -334,3 +334,37 @@ pub fn sched_getaffinity(thread: &Thread, size: usize, mask: usize) -> Result<us
     memory(thread).write(mask, &bits)?;
     Ok(8)
 }
+
+/// The processes `which`/`who` of getpriority/setpriority name.
+fn priority_targets(thread: &Thread, which: u32, who: u32) -> Result<Vec<Arc<Process>>> {
+    const PRIO_PROCESS: u32 = 0;
+    const PRIO_PGRP: u32 = 1;
+    const PRIO_USER: u32 = 2;
+    let targets: Vec<Arc<Process>> = match which {
+        PRIO_PROCESS => target(thread, who).into_iter().collect(),
+        PRIO_PGRP => {
+            let pgid = if who == 0 { thread.process.inner.lock().pgid } else { who };
+            crate::process::all_processes().into_iter().filter(|p| p.inner.lock().pgid == pgid).collect()
+        }
+        PRIO_USER => crate::process::all_processes(), // everyone is root
+        _ => return Err(Errno::EINVAL),
+    };
+    if targets.is_empty() {
+        return Err(Errno::ESRCH);
+    }
+    Ok(targets)
+}
+
+/// getpriority: the raw system call returns 20 - nice (1..=40), as on Linux.
+pub fn getpriority(thread: &Thread, which: u32, who: u32) -> Result<usize> {
+    let best = priority_targets(thread, which, who)?.iter().map(|p| p.inner.lock().nice).min().unwrap_or(0);
+    Ok((20 - best) as usize)
+}
+
+pub fn setpriority(thread: &Thread, which: u32, who: u32, nice: i32) -> Result<usize> {
+    let nice = nice.clamp(-20, 19);
+    for process in priority_targets(thread, which, who)? {
+        process.inner.lock().nice = nice;
+    }
+    Ok(0)
+}
