@@ -52,6 +52,8 @@ enum Node {
     FdLink(u32, i32),
     SysDir(&'static str),
     SysFile(&'static str),
+    /// /proc/PID/environ as of the process's `exec_count` when it was looked up.
+    Environ(u32, u64),
 }
 
 const GLOBAL_FILES: &[&str] = &["meminfo", "cpuinfo", "uptime", "mounts", "cmdline", "version", "loadavg", "stat", "filesystems"];
@@ -75,6 +77,7 @@ fn ino_of(node: Node) -> u64 {
         Node::FdLink(pid, fd) => (1 << 40) | ((pid as u64) << 16) | fd as u64,
         Node::SysDir(name) => 64 + SYS_DIRS.iter().position(|n| *n == name).unwrap_or(0) as u64,
         Node::SysFile(name) => 96 + SYS_FILES.iter().position(|n| *n == name).unwrap_or(0) as u64,
+        Node::Environ(pid, _) => ((pid as u64) << 8) | 0x83,
     }
 }
 
@@ -153,14 +156,15 @@ fn generate(node: Node) -> Result<Vec<u8>> {
             let comm = command_name(&process);
             let resident = process.space().lock().resident_pages();
             let threads = process.threads().len();
-            let (ppid, pgid, sid) = {
+            let (ppid, pgid, sid, nice) = {
                 let inner = process.inner.lock();
-                (inner.parent.upgrade().map_or(0, |p| p.pid), inner.pgid, inner.sid)
+                (inner.parent.upgrade().map_or(0, |p| p.pid), inner.pgid, inner.sid, inner.nice)
             };
             match name {
                 "stat" => format!(
-                    "{pid} ({comm}) {} {ppid} {pgid} {sid} 0 -1 0 0 0 0 0 0 0 0 0 20 0 {} 0 0 {} {} 0 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
+                    "{pid} ({comm}) {} {ppid} {pgid} {sid} 0 -1 0 0 0 0 0 0 0 0 0 {} {nice} {} 0 0 {} {} 0 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
                     state_letter(&process),
+                    20 + nice,
                     threads.max(1),
                     resident * 4096,
                     resident
@@ -172,7 +176,7 @@ fn generate(node: Node) -> Result<Vec<u8>> {
                     threads
                 ),
                 "cmdline" => return Ok(process.inner.lock().cmdline.clone()),
-                "environ" => return Ok(process.inner.lock().environ.clone()),
+
                 "comm" => format!("{comm}\n"),
                 "maps" => {
                     let space = process.space();
@@ -195,6 +199,11 @@ fn generate(node: Node) -> Result<Vec<u8>> {
                 }
                 _ => return Err(Errno::ENOENT),
             }
+        }
+        Node::Environ(pid, exec_count) => {
+            let process = find_process(pid).ok_or(Errno::ESRCH)?;
+            let inner = process.inner.lock();
+            return Ok(if inner.exec_count == exec_count { inner.environ.clone() } else { Vec::new() });
         }
         _ => return Err(Errno::EINVAL),
     };
@@ -237,6 +246,9 @@ impl Inode for ProcNode {
                     Node::ProcessCwd(pid)
                 } else if name == b"fd" {
                     Node::FdDir(pid)
+                } else if name == b"environ" {
+                    let exec_count = find_process(pid).ok_or(Errno::ENOENT)?.inner.lock().exec_count;
+                    Node::Environ(pid, exec_count)
                 } else {
                     let file = PROCESS_FILES.iter().find(|n| n.as_bytes() == name).ok_or(Errno::ENOENT)?;
                     Node::ProcessFile(pid, file)

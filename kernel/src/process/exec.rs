@@ -109,6 +109,7 @@ pub fn spawn_init(path: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Result<()> {
             environ: Vec::new(),
             comm: Vec::new(),
             nice: 0,
+            exec_count: 0,
             actions: [SigAction::default(); 64],
             pending: SigSet::EMPTY,
             pending_info: BTreeMap::new(),
@@ -310,6 +311,7 @@ pub fn execve(thread: &Arc<Thread>, path: &[u8], mut argv: Vec<Vec<u8>>, envp: V
         inner.cmdline = argv.iter().flat_map(|arg| arg.iter().copied().chain([0])).collect();
         inner.environ = envp.iter().flat_map(|env| env.iter().copied().chain([0])).collect();
         inner.comm = comm;
+        inner.exec_count += 1;
         inner.did_exec = true;
         core::mem::take(&mut inner.vfork_parent_waiting)
     };
@@ -367,6 +369,7 @@ pub async fn clone(thread: &Arc<Thread>, context: &UserContext, args: CloneArgs)
                 environ: inner.environ.clone(),
                 comm: inner.comm.clone(),
                 nice: inner.nice,
+                exec_count: 0,
                 actions: inner.actions,
                 pending: SigSet::EMPTY,
                 pending_info: BTreeMap::new(),

@@ -77,6 +77,9 @@ pub struct ProcessInner {
     pub comm: Vec<u8>,
     /// Nice value (-20..=19; getpriority/setpriority).
     pub nice: i32,
+    /// How many times the process has called execve (a /proc/PID/environ opened before
+    /// an exec reads nothing after it, as on Linux, whose handle pins the old memory).
+    pub exec_count: u64,
     /// Signal dispositions, index = signal number - 1.
     pub actions: [SigAction; 64],
     /// Signals pending for the process as a whole.

@@ -62,10 +62,25 @@ pub fn reboot(_thread: &Thread, magic: u32, magic2: u32, command: u32) -> Result
     }
 }
 
-pub fn prctl(thread: &Thread, option: u32, _argument: usize) -> Result<usize> {
-    let _ = thread;
+pub fn prctl(thread: &Thread, option: u32, argument: usize) -> Result<usize> {
     match option {
-        p::PR_SET_NAME | p::PR_GET_NAME | p::PR_SET_PDEATHSIG | p::PR_SET_DUMPABLE | p::PR_GET_DUMPABLE => Ok(0),
+        p::PR_SET_NAME => {
+            // The name is at most 15 bytes plus NUL; longer names are cut, as on Linux.
+            let mut name = memory(thread).read_bytes(argument, 16).or_else(|_| memory(thread).read_cstring(argument, 15))?;
+            if let Some(end) = name.iter().position(|&byte| byte == 0) {
+                name.truncate(end);
+            }
+            name.truncate(15);
+            thread.process.inner.lock().comm = name;
+            Ok(0)
+        }
+        p::PR_GET_NAME => {
+            let mut name = thread.process.inner.lock().comm.clone();
+            name.resize(16, 0);
+            memory(thread).write_bytes(argument, &name)?;
+            Ok(0)
+        }
+        p::PR_SET_PDEATHSIG | p::PR_SET_DUMPABLE | p::PR_GET_DUMPABLE => Ok(0),
         _ => Err(Errno::EINVAL),
     }
 }
