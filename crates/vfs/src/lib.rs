@@ -47,6 +47,6 @@ pub use mount::{Location, Mount};
 pub use open_flags::OpenFlags;
 pub use path::{LastComponent, ParentPath};
 pub use pipe::{pipe, Pipe, PipeEnd, PIPEFS_DEV};
-pub use tmpfs::{TmpFs, TmpInode, MAX_FILE_SIZE};
+pub use tmpfs::{tmpfs_usage, TmpFs, TmpInode, MAX_FILE_SIZE};
 pub use types::{major, makedev, minor, Clock, DirEntry, Events, FileType, Metadata, SetTime, Timestamp};
 pub use vfs::Vfs;

@@ -345,7 +345,15 @@ pub fn mount(thread: &Thread, source: usize, target: usize, fs_type: usize, flag
         return Err(Errno::ENOTDIR);
     }
     let root: Arc<dyn vfs::Inode> = match fs_type.as_slice() {
-        b"tmpfs" | b"ramfs" => crate::fs::new_tmpfs().root(),
+        b"tmpfs" | b"ramfs" => {
+            let fs = crate::fs::new_tmpfs();
+            for option in options.split(|&byte| byte == b',') {
+                if let Some(size) = option.strip_prefix(b"size=") {
+                    fs.set_size_limit(Some(parse_size(size)?));
+                }
+            }
+            fs.root()
+        }
         b"devtmpfs" => crate::fs::new_devtmpfs()?.root(),
         b"proc" => crate::fs::procfs::new_procfs(),
         b"sysfs" => crate::fs::new_sysfs()?.root(),
@@ -365,6 +373,23 @@ pub fn mount(thread: &Thread, source: usize, target: usize, fs_type: usize, flag
     Ok(0)
 }
 
+/// A tmpfs `size=` value: bytes with an optional k/m/g suffix, or a percentage of RAM.
+fn parse_size(text: &[u8]) -> Result<u64> {
+    let text = core::str::from_utf8(text).map_err(|_| Errno::EINVAL)?;
+    let (number, multiplier) = match text.as_bytes().last() {
+        Some(b'k' | b'K') => (&text[..text.len() - 1], 1u64 << 10),
+        Some(b'm' | b'M') => (&text[..text.len() - 1], 1 << 20),
+        Some(b'g' | b'G') => (&text[..text.len() - 1], 1 << 30),
+        Some(b'%') => {
+            let percent: u64 = text[..text.len() - 1].parse().map_err(|_| Errno::EINVAL)?;
+            let (_, total) = crate::memory::frame_usage();
+            return Ok(total as u64 * 4096 * percent / 100);
+        }
+        _ => (text, 1),
+    };
+    number.parse::<u64>().map_err(|_| Errno::EINVAL)?.checked_mul(multiplier).ok_or(Errno::EINVAL)
+}
+
 pub fn umount2(thread: &Thread, target: usize, flags: u32) -> Result<usize> {
     let target = read_path(thread, target)?;
     let location = resolve_at(thread, f::AT_FDCWD, &target, 0)?;
@@ -377,12 +402,18 @@ fn statfs_of(location: &Location) -> StatFs {
     const PROC_SUPER_MAGIC: i64 = 0x9fa0;
     let (free, total) = crate::memory::frame_usage();
     let magic = if location.mount().fs_type() == "proc" { PROC_SUPER_MAGIC } else { TMPFS_MAGIC };
+    // A tmpfs reports its size= limit (Linux's default: half of RAM) and what is used.
+    let (blocks, available) = match vfs::tmpfs_usage(location.mount().root()) {
+        Some((used, limit)) if limit != usize::MAX => (limit as u64, limit.saturating_sub(used) as u64),
+        Some((used, _)) => (total as u64 / 2, (total as u64 / 2).saturating_sub(used as u64).min(free as u64)),
+        None => (total as u64 / 2, free as u64 / 2),
+    };
     StatFs {
         f_type: magic,
         f_bsize: 4096,
-        f_blocks: total as u64 / 2,
-        f_bfree: free as u64 / 2,
-        f_bavail: free as u64 / 2,
+        f_blocks: blocks,
+        f_bfree: available,
+        f_bavail: available,
         f_files: free as u64,
         f_ffree: free as u64,
         f_fsid: [0, location.mount().id() as i32],

@@ -491,3 +491,24 @@ fn concurrent_namespace_changes_keep_counts_consistent() {
         pending.extend(subdirs);
     }
 }
+
+#[test]
+fn size_limit_gives_enospc_and_frees_pages_on_truncate_and_unlink() {
+    use crate::{tmpfs_usage, TmpFs};
+    let fs = TmpFs::new(7, || (0, 0), alloc::sync::Arc::new(crate::DeviceRegistry::default()));
+    fs.set_size_limit(Some(3 * 4096));
+    let root = fs.root();
+    let file = root.create(b"f", FileType::Regular, 0o644, 0).unwrap();
+    let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+    let data = [1u8; 4096];
+    for page in 0..3u64 {
+        assert_eq!(file.poll_write_at(&mut cx, page * 4096, &data), core::task::Poll::Ready(Ok(4096)));
+    }
+    assert_eq!(tmpfs_usage(&root), Some((3, 3)));
+    assert_eq!(file.poll_write_at(&mut cx, 3 * 4096, &data), core::task::Poll::Ready(Err(Errno::ENOSPC)));
+    file.truncate(4096).unwrap();
+    assert_eq!(tmpfs_usage(&root), Some((1, 3)), "truncate returns pages to the budget");
+    drop(file);
+    root.unlink(b"f").unwrap();
+    assert_eq!(tmpfs_usage(&root), Some((0, 3)), "a deleted file returns its pages");
+}

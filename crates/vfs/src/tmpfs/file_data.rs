@@ -8,7 +8,9 @@
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use abi::{Errno, Result};
 
@@ -17,11 +19,60 @@ const PAGE_SIZE: usize = 4096;
 /// Largest file size (Linux's `MAX_LFS_FILESIZE` on 64-bit).
 pub const MAX_FILE_SIZE: u64 = i64::MAX as u64;
 
+/// The page budget of one tmpfs instance (`mount -o size=`): pages in use and the limit.
+#[derive(Debug)]
+pub struct PageBudget {
+    used: AtomicUsize,
+    limit: AtomicUsize,
+}
+
+impl Default for PageBudget {
+    fn default() -> Self {
+        Self { used: AtomicUsize::new(0), limit: AtomicUsize::new(usize::MAX) }
+    }
+}
+
+impl PageBudget {
+    /// Takes one page from the budget; `ENOSPC` when it is spent.
+    fn reserve(&self) -> Result<()> {
+        let limit = self.limit.load(Ordering::Relaxed);
+        self.used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| (used < limit).then_some(used + 1))
+            .map(drop)
+            .map_err(|_| Errno::ENOSPC)
+    }
+
+    fn release(&self, pages: usize) {
+        self.used.fetch_sub(pages, Ordering::AcqRel);
+    }
+
+    /// Pages in use.
+    pub fn used(&self) -> usize {
+        self.used.load(Ordering::Relaxed)
+    }
+
+    /// The limit in pages (`usize::MAX`: none).
+    pub fn limit(&self) -> usize {
+        self.limit.load(Ordering::Relaxed)
+    }
+
+    /// Sets the limit in pages.
+    pub fn set_limit(&self, pages: usize) {
+        self.limit.store(pages, Ordering::Relaxed);
+    }
+}
+
 /// Sparse file contents.
-#[derive(Default)]
 pub(super) struct FileData {
     size: u64,
     pages: BTreeMap<u64, Box<[u8]>>,
+    budget: Arc<PageBudget>,
+}
+
+impl Drop for FileData {
+    fn drop(&mut self) {
+        self.budget.release(self.pages.len());
+    }
 }
 
 fn zeroed_page() -> Result<Box<[u8]>> {
@@ -32,6 +83,11 @@ fn zeroed_page() -> Result<Box<[u8]>> {
 }
 
 impl FileData {
+    /// Empty contents whose pages count against `budget`.
+    pub(super) fn new(budget: Arc<PageBudget>) -> Self {
+        Self { size: 0, pages: BTreeMap::new(), budget }
+    }
+
     pub(super) fn size(&self) -> u64 {
         self.size
     }
@@ -81,11 +137,16 @@ impl FileData {
             let chunk = (PAGE_SIZE - within).min(count - done);
             let page = match self.pages.entry(index) {
                 alloc::collections::btree_map::Entry::Occupied(page) => page.into_mut(),
-                alloc::collections::btree_map::Entry::Vacant(slot) => match zeroed_page() {
-                    Ok(page) => slot.insert(page),
-                    Err(error) if done == 0 => return Err(error),
-                    Err(_) => break,
-                },
+                alloc::collections::btree_map::Entry::Vacant(slot) => {
+                    let page = self.budget.reserve().and_then(|()| {
+                        zeroed_page().inspect_err(|_| self.budget.release(1))
+                    });
+                    match page {
+                        Ok(page) => slot.insert(page),
+                        Err(error) if done == 0 => return Err(error),
+                        Err(_) => break,
+                    }
+                }
             };
             page[within..within + chunk].copy_from_slice(&data[done..done + chunk]);
             done += chunk;
@@ -101,7 +162,8 @@ impl FileData {
         }
         if size < self.size {
             let first_dropped = size.div_ceil(PAGE_SIZE as u64);
-            let _ = self.pages.split_off(&first_dropped);
+            let dropped = self.pages.split_off(&first_dropped);
+            self.budget.release(dropped.len());
             let within = (size % PAGE_SIZE as u64) as usize;
             if within != 0 {
                 if let Some(page) = self.pages.get_mut(&(size / PAGE_SIZE as u64)) {

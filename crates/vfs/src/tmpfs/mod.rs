@@ -36,6 +36,8 @@ pub(crate) struct FsShared {
     next_ino: AtomicU64,
     /// Serialises name-space changes (see the module documentation).
     namespace: SpinLock<()>,
+    /// Pages of file data in use and the limit (`size=`).
+    pub(crate) budget: Arc<file_data::PageBudget>,
 }
 
 impl FsShared {
@@ -65,6 +67,7 @@ impl TmpFs {
             devices,
             next_ino: AtomicU64::new(1),
             namespace: SpinLock::new(()),
+            budget: Arc::default(),
         });
         let root = TmpInode::new_root(&shared);
         Self { shared, root }
@@ -79,4 +82,16 @@ impl TmpFs {
     pub fn dev(&self) -> u64 {
         self.shared.dev
     }
+
+    /// Limits file data to `bytes` (rounded up to pages); `None` removes the limit.
+    pub fn set_size_limit(&self, bytes: Option<u64>) {
+        let pages = bytes.map_or(usize::MAX, |bytes| bytes.div_ceil(4096).min(usize::MAX as u64) as usize);
+        self.shared.budget.set_limit(pages);
+    }
+}
+
+/// (pages used, page limit) of the tmpfs `inode` belongs to, if it is a tmpfs inode.
+pub fn tmpfs_usage(inode: &Arc<dyn Inode>) -> Option<(usize, usize)> {
+    let inode = crate::inode::downcast_ref::<TmpInode>(inode.as_ref())?;
+    Some((inode.fs.budget.used(), inode.fs.budget.limit()))
 }

@@ -83,7 +83,7 @@ impl Inner {
 
 /// A tmpfs inode of any kind.
 pub struct TmpInode {
-    fs: Arc<FsShared>,
+    pub(crate) fs: Arc<FsShared>,
     this: Weak<TmpInode>,
     ino: u64,
     kind: FileType,
@@ -217,7 +217,7 @@ impl TmpInode {
     fn content_for(&self, kind: FileType) -> Result<Content> {
         Ok(match kind {
             FileType::Directory => Content::Dir(Dir::new(self.this.clone())),
-            FileType::Regular => Content::File(FileData::default()),
+            FileType::Regular => Content::File(FileData::new(self.fs.budget.clone())),
             FileType::Fifo => Content::Fifo(Weak::new()),
             FileType::CharDevice | FileType::BlockDevice | FileType::Socket => Content::Node,
             FileType::Symlink => return Err(Errno::EINVAL),
