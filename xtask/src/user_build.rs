@@ -16,7 +16,18 @@ use crate::shell;
 pub const USER_TARGET: &str = "riscv64gc-unknown-linux-gnu";
 /// The user programs: each is a member of `user/Cargo.toml` with one binary of the same
 /// name, installed as `/usr/bin/<name>` in the initramfs.
-pub const USER_PROGRAMS: &[&str] = &["coros-hello", "syscall-smoke"];
+pub const USER_PROGRAMS: &[&str] = &[
+    "coros-hello",
+    "syscall-smoke",
+    "abi-files",
+    "abi-process",
+    "abi-signals",
+    "abi-memory",
+    "abi-time",
+    "abi-threads",
+    "abi-pipes-poll",
+    "abi-stress",
+];
 
 /// Builds every user program; returns their paths.
 pub fn build_user_programs() -> Result<Vec<PathBuf>> {
