@@ -392,7 +392,7 @@ mod tests {
 
     #[test]
     fn user_test_command_line_has_the_initrd() {
-        let test = &USER_TESTS[0];
+        let test = &crate::user_tests::USER_TESTS[0];
         let command = boot_command(Path::new("k"), Path::new("i.cpio"), test);
         let line = shell::render(&command);
         assert!(
