@@ -23,3 +23,8 @@ pub fn monotonic_nanos() -> u64 {
 pub fn wall_clock_nanos() -> u64 {
     BOOT_WALL_NANOS.load(Ordering::Relaxed) + monotonic_nanos()
 }
+
+/// Sets the wall clock (clock_settime(CLOCK_REALTIME)).
+pub fn set_wall_clock(nanos: u64) {
+    BOOT_WALL_NANOS.store(nanos.saturating_sub(monotonic_nanos()), Ordering::Relaxed);
+}

@@ -1,6 +1,5 @@
 //! Making processes: the first one (init), clone/fork, and execve.
 
-use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -49,17 +48,17 @@ fn new_thread(tid: u32, process: &Arc<Process>, mask: SigSet) -> Arc<Thread> {
         inner: SpinLock::new(ThreadInner {
             mask,
             pending: SigSet::EMPTY,
-            pending_info: BTreeMap::new(),
+            pending_info: Default::default(),
             clear_child_tid: 0,
             robust_list: 0,
             alt_stack: StackT { ss_sp: 0, ss_flags: SS_DISABLE, _pad: 0, ss_size: 0 },
             saved_mask: None,
             waker: None,
-            user_nanos: 0,
-            system_nanos: 0,
         }),
         exiting: AtomicBool::new(false),
         exit_code: AtomicI32::new(0),
+        user_nanos: core::sync::atomic::AtomicU64::new(0),
+        system_nanos: core::sync::atomic::AtomicU64::new(0),
     })
 }
 
@@ -96,8 +95,9 @@ pub fn spawn_init(path: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Result<()> {
         inner: SpinLock::new(ProcessInner {
             parent: alloc::sync::Weak::new(),
             children: Vec::new(),
-            pgid: pid,
-            sid: pid,
+            // Like Linux's init: in session 0 and process group 0 until it calls setsid.
+            pgid: 0,
+            sid: 0,
             state: ProcessState::Running,
             continued: false,
             threads: Vec::new(),
@@ -112,9 +112,10 @@ pub fn spawn_init(path: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Result<()> {
             exec_count: 0,
             actions: [SigAction::default(); 64],
             pending: SigSet::EMPTY,
-            pending_info: BTreeMap::new(),
+            pending_info: Default::default(),
             exit_status: None,
             children_time: (0, 0),
+            exited_threads_time: (0, 0),
             limits: default_limits(),
             did_exec: false,
             vfork_parent_waiting: false,
@@ -126,11 +127,6 @@ pub fn spawn_init(path: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Result<()> {
         vfork_done: WaitQueue::new(),
         exited: AtomicBool::new(false),
     });
-    {
-        let mut state = crate::fs::console::console().state.lock();
-        state.session = pid;
-        state.foreground = pid;
-    }
     super::register_process(&process);
     let thread = new_thread(pid, &process, SigSet::EMPTY);
     process.inner.lock().threads.push(Arc::downgrade(&thread));
@@ -372,9 +368,10 @@ pub async fn clone(thread: &Arc<Thread>, context: &UserContext, args: CloneArgs)
                 exec_count: 0,
                 actions: inner.actions,
                 pending: SigSet::EMPTY,
-                pending_info: BTreeMap::new(),
+                pending_info: Default::default(),
                 exit_status: None,
                 children_time: (0, 0),
+                exited_threads_time: (0, 0),
                 limits: inner.limits,
                 did_exec: false,
                 vfork_parent_waiting: has(p::CLONE_VFORK),

@@ -85,11 +85,13 @@ pub struct ProcessInner {
     /// Signals pending for the process as a whole.
     pub pending: SigSet,
     /// Queued siginfo of pending process-wide signals.
-    pub pending_info: BTreeMap<u32, SigInfo>,
+    pub pending_info: signal::Queued,
     /// The exit status once exit_group or a fatal signal decided it.
     pub exit_status: Option<WaitStatus>,
     /// CPU time used by exited children (user, system), in nanoseconds.
     pub children_time: (u64, u64),
+    /// CPU time of this process's threads that have exited (user, system).
+    pub exited_threads_time: (u64, u64),
     /// Resource limits (RLIMIT_*), (soft, hard).
     pub limits: [(u64, u64); 16],
     /// Whether the process has called execve since fork (for setpgid's EACCES).
@@ -126,7 +128,7 @@ pub struct ThreadInner {
     /// Signals pending for this thread only.
     pub pending: SigSet,
     /// Their siginfo.
-    pub pending_info: BTreeMap<u32, SigInfo>,
+    pub pending_info: signal::Queued,
     /// CLONE_CHILD_CLEARTID / set_tid_address: zeroed and futex-woken at exit.
     pub clear_child_tid: usize,
     /// set_robust_list head.
@@ -137,10 +139,6 @@ pub struct ThreadInner {
     pub saved_mask: Option<SigSet>,
     /// The waker of this thread's task (to interrupt a blocked system call).
     pub waker: Option<Waker>,
-    /// CPU time: user and system nanoseconds.
-    pub user_nanos: u64,
-    /// System time.
-    pub system_nanos: u64,
 }
 
 /// A thread.
@@ -155,6 +153,30 @@ pub struct Thread {
     pub exiting: AtomicBool,
     /// Exit code for `exit` of this thread alone.
     pub exit_code: AtomicI32,
+    /// Nanoseconds spent in user mode.
+    pub user_nanos: core::sync::atomic::AtomicU64,
+    /// Nanoseconds spent handling its system calls and faults.
+    pub system_nanos: core::sync::atomic::AtomicU64,
+}
+
+impl Thread {
+    /// (user, system) CPU nanoseconds of this thread.
+    pub fn cpu_time(&self) -> (u64, u64) {
+        (self.user_nanos.load(Ordering::Relaxed), self.system_nanos.load(Ordering::Relaxed))
+    }
+}
+
+impl Process {
+    /// (user, system) CPU nanoseconds of all threads, live and exited.
+    pub fn cpu_time(&self) -> (u64, u64) {
+        let (mut user, mut system) = self.inner.lock().exited_threads_time;
+        for thread in self.threads() {
+            let (u, s) = thread.cpu_time();
+            user += u;
+            system += s;
+        }
+        (user, system)
+    }
 }
 
 static NEXT_PID: AtomicU32 = AtomicU32::new(1);

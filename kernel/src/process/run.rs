@@ -86,7 +86,10 @@ pub async fn user_loop(thread: Arc<Thread>, mut context: UserContext) {
             }
         }
         install_address_space(&thread);
+        let entered = arch::timer::ticks();
         let cause = arch::user::enter(&mut context);
+        let returned = arch::timer::ticks();
+        thread.user_nanos.fetch_add(ticks_to_nanos(returned - entered), Ordering::Relaxed);
         match cause {
             TrapCause::Timer => {
                 crate::runtime::on_timer_interrupt();
@@ -106,6 +109,7 @@ pub async fn user_loop(thread: Arc<Thread>, mut context: UserContext) {
                 context.sepc += 4;
                 let original_a0 = context.registers[arch::user::reg::A0];
                 let result = crate::syscall::dispatch(&thread, &mut context).await;
+                thread.system_nanos.fetch_add(ticks_to_nanos(arch::timer::ticks() - returned), Ordering::Relaxed);
                 match result {
                     Err(errno)
                         if errno == Errno::ERESTARTSYS
@@ -139,6 +143,10 @@ pub async fn user_loop(thread: Arc<Thread>, mut context: UserContext) {
         }
     }
     thread_exit(&thread);
+}
+
+fn ticks_to_nanos(ticks: u64) -> u64 {
+    ticks * (1_000_000_000 / arch::timer::ticks_per_second().max(1))
 }
 
 /// Whether other tasks wait for this hart (then user code gets a time slice).
@@ -219,8 +227,11 @@ fn thread_exit(thread: &Arc<Thread>) {
     }
     super::unregister_thread(thread.tid);
     let process = thread.process.clone();
+    let (user, system) = thread.cpu_time();
     let last = {
         let mut inner = process.inner.lock();
+        inner.exited_threads_time.0 += user;
+        inner.exited_threads_time.1 += system;
         inner.threads.retain(|weak| weak.upgrade().is_some_and(|other| other.tid != thread.tid));
         inner.threads.is_empty()
     };
@@ -276,6 +287,13 @@ fn process_exit(process: &Arc<Process>, status: WaitStatus) {
         process.vfork_done.wake_all();
     }
     let Some(parent) = parent else { return };
+    {
+        let (user, system) = process.cpu_time();
+        let children = process.inner.lock().children_time;
+        let mut parent_inner = parent.inner.lock();
+        parent_inner.children_time.0 += user + children.0;
+        parent_inner.children_time.1 += system + children.1;
+    }
     let (ignores_children, no_wait) = {
         let inner = parent.inner.lock();
         let action = inner.actions[Signal::SIGCHLD.number() as usize - 1];

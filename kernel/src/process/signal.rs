@@ -22,15 +22,53 @@ use super::uaccess::UserMemory;
 use super::{Process, ProcessState, Thread};
 
 /// User address of the page holding `li a7, 139; ecall` (rt_sigreturn), mapped
-/// read+execute in every process below the lowest address mmap hands out.
-pub const SIGRETURN_TRAMPOLINE: usize = 0x1000;
+/// read+execute in every process between the stack (top 8 MiB) and the mmap area
+/// (which starts 128 MiB below the top), where Linux puts its vDSO. Low addresses stay
+/// unmapped, so a null-ish pointer faults as on Linux.
+pub const SIGRETURN_TRAMPOLINE: usize = 0x40_0000_0000 - (16 << 20);
 /// The trampoline's two instructions.
 pub const TRAMPOLINE_CODE: [u32; 2] = [0x08b0_0893, 0x0000_0073];
 
-/// Whether `signal` would do nothing if delivered to `process` now.
-fn is_ignored(process: &Process, signal: Signal) -> bool {
+/// The siginfo of pending signals: one per standard signal (later instances merge),
+/// every instance of a real-time signal, in order, as Linux queues them.
+#[derive(Default)]
+pub struct Queued(alloc::collections::BTreeMap<u32, alloc::collections::VecDeque<SigInfo>>);
+
+impl Queued {
+    /// Records `info` for `signal`, which is then pending in `set`.
+    pub fn push(&mut self, set: &mut SigSet, signal: Signal, info: SigInfo) {
+        let queue = self.0.entry(signal.number()).or_default();
+        if signal.is_realtime() || queue.is_empty() {
+            queue.push_back(info);
+        }
+        set.insert(signal);
+    }
+
+    /// Takes the oldest instance of `signal`; the signal stays pending in `set` while
+    /// more instances are queued.
+    pub fn pop(&mut self, set: &mut SigSet, signal: Signal) -> SigInfo {
+        let queue = self.0.entry(signal.number()).or_default();
+        let info = queue.pop_front().unwrap_or_else(|| SigInfo::kernel(signal));
+        if queue.is_empty() {
+            self.0.remove(&signal.number());
+            set.remove(signal);
+        }
+        info
+    }
+
+    /// Forgets every instance of `signal`.
+    pub fn discard(&mut self, set: &mut SigSet, signal: Signal) {
+        self.0.remove(&signal.number());
+        set.remove(signal);
+    }
+}
+
+/// Whether `signal` would do nothing if delivered to `process` now. Like Linux, a
+/// signal blocked by `blocked` is never "ignored": it is queued, since its
+/// disposition may change before it is unblocked.
+fn is_ignored(process: &Process, signal: Signal, blocked: bool) -> bool {
     let action = process.inner.lock().actions[signal.number() as usize - 1];
-    action.ignores(signal)
+    !blocked && action.ignores(signal)
 }
 
 /// Posts `signal` to a process: one of its threads that does not block it will take it.
@@ -39,15 +77,16 @@ pub fn send_to_process(process: &Arc<Process>, signal: Signal, info: SigInfo) {
         return;
     }
     prepare(process, signal);
-    if is_ignored(process, signal) && signal != Signal::SIGKILL {
+    let threads = process.threads();
+    let blocked = !threads.is_empty() && threads.iter().all(|thread| thread.inner.lock().mask.contains(signal));
+    if is_ignored(process, signal, blocked) && signal != Signal::SIGKILL {
         return;
     }
     {
         let mut inner = process.inner.lock();
-        inner.pending.insert(signal);
-        inner.pending_info.entry(signal.number()).or_insert(info);
+        let inner = &mut *inner;
+        inner.pending_info.push(&mut inner.pending, signal, info);
     }
-    let threads = process.threads();
     let target = threads.iter().find(|thread| !thread.inner.lock().mask.contains(signal)).or(threads.first());
     if signal == Signal::SIGKILL {
         threads.iter().for_each(|thread| thread.kick());
@@ -60,13 +99,14 @@ pub fn send_to_process(process: &Arc<Process>, signal: Signal, info: SigInfo) {
 pub fn send_to_thread(thread: &Arc<Thread>, signal: Signal, info: SigInfo) {
     let process = &thread.process;
     prepare(process, signal);
-    if is_ignored(process, signal) && signal != Signal::SIGKILL && !signal.is_synchronous() {
+    let blocked = thread.inner.lock().mask.contains(signal);
+    if is_ignored(process, signal, blocked) && signal != Signal::SIGKILL && !signal.is_synchronous() {
         return;
     }
     {
         let mut inner = thread.inner.lock();
-        inner.pending.insert(signal);
-        inner.pending_info.entry(signal.number()).or_insert(info);
+        let inner = &mut *inner;
+        inner.pending_info.push(&mut inner.pending, signal, info);
     }
     thread.kick();
 }
@@ -77,7 +117,10 @@ pub fn send_to_thread(thread: &Arc<Thread>, signal: Signal, info: SigInfo) {
 fn prepare(process: &Arc<Process>, signal: Signal) {
     let mut inner = process.inner.lock();
     if signal == Signal::SIGCONT || signal == Signal::SIGKILL {
-        inner.pending = inner.pending.difference(SigSet::STOP);
+        for stop in SigSet::STOP.iter() {
+            let inner = &mut *inner;
+            inner.pending_info.discard(&mut inner.pending, stop);
+        }
         if let ProcessState::Stopped { .. } = inner.state {
             inner.state = ProcessState::Running;
             inner.continued = signal == Signal::SIGCONT;
@@ -90,7 +133,8 @@ fn prepare(process: &Arc<Process>, signal: Signal) {
             return;
         }
     } else if SigSet::STOP.contains(signal) {
-        inner.pending.remove(Signal::SIGCONT);
+        let inner = &mut *inner;
+        inner.pending_info.discard(&mut inner.pending, Signal::SIGCONT);
     }
 }
 
@@ -113,15 +157,15 @@ fn take_next(thread: &Thread) -> Option<(Signal, SigInfo)> {
     let mut inner = thread.inner.lock();
     let mask = inner.mask;
     if let Some(signal) = inner.pending.difference(mask).next_to_deliver() {
-        inner.pending.remove(signal);
-        let info = inner.pending_info.remove(&signal.number()).unwrap_or_else(|| SigInfo::kernel(signal));
+        let inner = &mut *inner;
+        let info = inner.pending_info.pop(&mut inner.pending, signal);
         return Some((signal, info));
     }
     drop(inner);
     let mut process = thread.process.inner.lock();
     let signal = process.pending.difference(mask).next_to_deliver()?;
-    process.pending.remove(signal);
-    let info = process.pending_info.remove(&signal.number()).unwrap_or_else(|| SigInfo::kernel(signal));
+    let process = &mut *process;
+    let info = process.pending_info.pop(&mut process.pending, signal);
     Some((signal, info))
 }
 

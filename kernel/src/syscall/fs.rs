@@ -151,6 +151,14 @@ pub fn fcntl(thread: &Thread, fd: i32, command: u32, argument: usize) -> Result<
             files.lock().get(fd)?.set_status_flags(OpenFlags(argument as u32));
             Ok(0)
         }
+        f::F_GETPIPE_SZ | f::F_SETPIPE_SZ => {
+            let file = files.lock().get(fd)?;
+            if vfs::downcast_ref::<vfs::PipeEnd>(file.io().as_ref()).is_none() {
+                return Err(Errno::EBADF);
+            }
+            // The pipe buffer is fixed at 64 KiB; F_SETPIPE_SZ reports what it has.
+            Ok(65536)
+        }
         f::F_GETLK | f::F_SETLK | f::F_SETLKW => {
             files.lock().get(fd)?;
             Ok(0)
@@ -562,20 +570,38 @@ fn open_now(thread: &Thread, dirfd: i32, path: usize, flags: u32, mode: u32) -> 
     let (root, start) = start(thread, dirfd, &path)?;
     let vfs = &file_systems().vfs;
     let location = if flags.contains(OpenFlags::CREAT) {
-        let parent = vfs.resolve_parent(&root, &start, &path)?;
-        match parent.dir.inode().lookup(&parent.name) {
-            Ok(_) if flags.contains(OpenFlags::EXCL) => return Err(Errno::EEXIST),
-            Ok(_) => vfs.resolve(&root, &start, &path, !flags.contains(OpenFlags::NOFOLLOW))?,
-            Err(Errno::ENOENT) => {
-                check_writable(&parent.dir)?;
-                if parent.trailing_slash || parent.name.is_empty() || parent.name == b"." || parent.name == b".." {
-                    return Err(Errno::EISDIR);
+        let mut parent = vfs.resolve_parent(&root, &start, &path)?;
+        let mut hops = 0;
+        loop {
+            match parent.dir.inode().lookup(&parent.name) {
+                Ok(_) if flags.contains(OpenFlags::EXCL) => return Err(Errno::EEXIST),
+                // O_CREAT through a dangling symlink creates its target, as on Linux.
+                Ok(found) if found.kind() == FileType::Symlink && !flags.contains(OpenFlags::NOFOLLOW) => {
+                    match vfs.resolve(&root, &parent.dir, &parent.name, true) {
+                        Ok(location) => break location,
+                        Err(Errno::ENOENT) => {
+                            hops += 1;
+                            if hops > 40 {
+                                return Err(Errno::ELOOP);
+                            }
+                            let target = found.readlink()?;
+                            parent = vfs.resolve_parent(&root, &parent.dir, &target)?;
+                        }
+                        Err(error) => return Err(error),
+                    }
                 }
-                let umask = thread.process.inner.lock().umask;
-                let inode = parent.dir.inode().create(&parent.name, FileType::Regular, mode & 0o7777 & !umask, 0)?;
-                Location::new(parent.dir.mount().clone(), inode)
+                Ok(_) => break vfs.resolve(&root, &parent.dir, &parent.name, !flags.contains(OpenFlags::NOFOLLOW))?,
+                Err(Errno::ENOENT) => {
+                    check_writable(&parent.dir)?;
+                    if parent.trailing_slash || parent.name.is_empty() || parent.name == b"." || parent.name == b".." {
+                        return Err(Errno::EISDIR);
+                    }
+                    let umask = thread.process.inner.lock().umask;
+                    let inode = parent.dir.inode().create(&parent.name, FileType::Regular, mode & 0o7777 & !umask, 0)?;
+                    break Location::new(parent.dir.mount().clone(), inode);
+                }
+                Err(error) => return Err(error),
             }
-            Err(error) => return Err(error),
         }
     } else {
         vfs.resolve(&root, &start, &path, !flags.contains(OpenFlags::NOFOLLOW))?
@@ -749,7 +775,7 @@ async fn write_from_user(thread: &Arc<Thread>, file: &Arc<OpenFile>, buffer: usi
                 crate::process::signal::send_to_thread(
                     thread,
                     abi::signal::Signal::SIGPIPE,
-                    abi::signal::SigInfo::kernel(abi::signal::Signal::SIGPIPE),
+                    abi::signal::SigInfo::kill(abi::signal::Signal::SIGPIPE, abi::signal::SI_USER, thread.process.pid as i32, 0),
                 );
                 if total == 0 {
                     return Err(Errno::EPIPE);
@@ -851,12 +877,61 @@ pub async fn writev(thread: &Arc<Thread>, fd: i32, iov: usize, count: usize) -> 
             crate::process::signal::send_to_thread(
                 thread,
                 abi::signal::Signal::SIGPIPE,
-                abi::signal::SigInfo::kernel(abi::signal::Signal::SIGPIPE),
+                abi::signal::SigInfo::kill(abi::signal::Signal::SIGPIPE, abi::signal::SI_USER, thread.process.pid as i32, 0),
             );
             Err(Errno::EPIPE)
         }
         other => other,
     }
+}
+
+pub async fn preadv(thread: &Arc<Thread>, fd: i32, iov: usize, count: usize, offset: i64) -> Result<usize> {
+    let file = file(thread, fd)?;
+    if offset < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if !file.inode().is_seekable() {
+        return Err(Errno::ESPIPE);
+    }
+    let vectors = read_iovecs(thread, iov, count)?;
+    let mut total = 0;
+    for vector in vectors {
+        if vector.iov_len == 0 {
+            continue;
+        }
+        let read = read_into_user(thread, &file, vector.iov_base as usize, vector.iov_len as usize, Some(offset + total as i64)).await;
+        match read {
+            Ok(read) => {
+                total += read;
+                if read < vector.iov_len as usize {
+                    break;
+                }
+            }
+            Err(error) if total == 0 => return Err(error),
+            Err(_) => break,
+        }
+    }
+    Ok(total)
+}
+
+pub async fn pwritev(thread: &Arc<Thread>, fd: i32, iov: usize, count: usize, offset: i64) -> Result<usize> {
+    let file = file(thread, fd)?;
+    if offset < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if !file.inode().is_seekable() {
+        return Err(Errno::ESPIPE);
+    }
+    let vectors = read_iovecs(thread, iov, count)?;
+    let memory = memory(thread);
+    let mut gathered = Vec::new();
+    for vector in &vectors {
+        gathered.extend_from_slice(&memory.read_bytes(vector.iov_base as usize, vector.iov_len as usize)?);
+    }
+    if !file.flags().writable() {
+        return Err(Errno::EBADF);
+    }
+    interruptible(file.pwrite(&gathered, offset)).await
 }
 
 pub async fn sendfile(thread: &Arc<Thread>, out_fd: i32, in_fd: i32, offset_pointer: usize, count: usize) -> Result<usize> {
@@ -917,7 +992,7 @@ pub async fn sendfile(thread: &Arc<Thread>, out_fd: i32, in_fd: i32, offset_poin
                 crate::process::signal::send_to_thread(
                     thread,
                     abi::signal::Signal::SIGPIPE,
-                    abi::signal::SigInfo::kernel(abi::signal::Signal::SIGPIPE),
+                    abi::signal::SigInfo::kill(abi::signal::Signal::SIGPIPE, abi::signal::SI_USER, thread.process.pid as i32, 0),
                 );
             }
             Err(error)
@@ -1044,7 +1119,9 @@ pub async fn pselect6(thread: &Arc<Thread>, count: i32, read: usize, write: usiz
             polls.push(PollFd { fd: fd as i32, events: events as i16, revents: 0 });
         }
     }
+    let timeout_pointer = timeout;
     let timeout = read_timeout(thread, timeout)?;
+    let started = crate::time::monotonic_nanos();
     // pselect6's sixth argument points to {sigset pointer, size}.
     let (mask_pointer, mask_size) = if sigmask != 0 {
         let pair: [u64; 2] = memory.read(sigmask)?;
@@ -1084,6 +1161,13 @@ pub async fn pselect6(thread: &Arc<Thread>, count: i32, read: usize, write: usiz
     store(read, &r)?;
     store(write, &w)?;
     store(except, &e)?;
+    if let (Some(timeout), true) = (timeout, timeout_pointer != 0) {
+        // Like Linux's select, report the time that was left.
+        let spent = crate::time::monotonic_nanos() - started;
+        let left = (timeout.as_nanos() as u64).saturating_sub(spent);
+        let left = abi::Timespec { tv_sec: (left / 1_000_000_000) as i64, tv_nsec: (left % 1_000_000_000) as i64 };
+        memory.write(timeout_pointer, &left)?;
+    }
     Ok(ready)
 }
 
@@ -1099,13 +1183,22 @@ pub fn readlinkat(thread: &Thread, dirfd: i32, path: usize, buffer: usize, size:
     Ok(length)
 }
 
+/// The metadata `path` (relative to `dirfd`) names; with AT_EMPTY_PATH and an empty
+/// path, the open file `dirfd` itself (a pipe has no path: glibc's fstat comes here).
+fn metadata_at(thread: &Thread, dirfd: i32, path: &[u8], flags: u32) -> Result<Metadata> {
+    if path.is_empty() && flags & f::AT_EMPTY_PATH != 0 && dirfd != f::AT_FDCWD {
+        return Ok(file(thread, dirfd)?.metadata());
+    }
+    Ok(resolve_at(thread, dirfd, path, flags)?.inode().metadata())
+}
+
 pub fn newfstatat(thread: &Thread, dirfd: i32, path: usize, buffer: usize, flags: u32) -> Result<usize> {
     if flags & !(f::AT_SYMLINK_NOFOLLOW | f::AT_EMPTY_PATH | f::AT_NO_AUTOMOUNT) != 0 {
         return Err(Errno::EINVAL);
     }
     let path = read_path(thread, path)?;
-    let location = resolve_at(thread, dirfd, &path, flags)?;
-    memory(thread).write(buffer, &to_stat(&location.inode().metadata()))?;
+    let metadata = metadata_at(thread, dirfd, &path, flags)?;
+    memory(thread).write(buffer, &to_stat(&metadata))?;
     Ok(0)
 }
 
@@ -1117,8 +1210,7 @@ pub fn fstat(thread: &Thread, fd: i32, buffer: usize) -> Result<usize> {
 
 pub fn statx(thread: &Thread, dirfd: i32, path: usize, flags: u32, _mask: u32, buffer: usize) -> Result<usize> {
     let path = read_path(thread, path)?;
-    let location = resolve_at(thread, dirfd, &path, flags)?;
-    let m = location.inode().metadata();
+    let m = metadata_at(thread, dirfd, &path, flags)?;
     let time = |t: vfs::Timestamp| StatxTimestamp { tv_sec: t.sec, tv_nsec: t.nsec, __reserved: 0 };
     let statx = Statx {
         stx_mask: f::STATX_BASIC_STATS,

@@ -34,6 +34,11 @@ pub fn mmap(thread: &Thread, address: usize, length: usize, prot: u32, flags: u3
         let _ = thread.process.files().lock().get(fd)?;
         return Err(Errno::ENODEV);
     }
+    // Anonymous memory is either shared or private; MAP_SHARED_VALIDATE (both bits)
+    // applies to files only, as on Linux.
+    if flags & 3 != m::MAP_SHARED && flags & 3 != m::MAP_PRIVATE {
+        return Err(Errno::EINVAL);
+    }
     let flags = MapFlags::from_bits_truncate(flags);
     let mapped = thread.process.space().lock().map(VirtAddr(address), length, prot, flags)?;
     Ok(mapped.0)
@@ -91,6 +96,40 @@ pub fn mremap(thread: &Thread, old: usize, old_size: usize, new_size: usize, fla
 pub fn check_range(_thread: &Thread, address: usize, _length: usize) -> Result<usize> {
     if address % mm::PAGE_SIZE != 0 {
         return Err(Errno::EINVAL);
+    }
+    Ok(0)
+}
+
+/// madvise: advice is checked; MADV_DONTNEED/FREE drop private anonymous pages (they
+/// read back as zeros); the rest is accepted as the hint it is.
+pub fn madvise(thread: &Thread, address: usize, length: usize, advice: u32) -> Result<usize> {
+    if address % mm::PAGE_SIZE != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let known = matches!(advice, 0..=4 | 8..=25 | m::MADV_HWPOISON);
+    if !known {
+        return Err(Errno::EINVAL);
+    }
+    if length == 0 {
+        return Ok(0);
+    }
+    if matches!(advice, m::MADV_DONTNEED | m::MADV_FREE | m::MADV_DONTNEED_LOCKED) {
+        let space = thread.process.space();
+        let mut space = space.lock();
+        let end = address.checked_add((length + mm::PAGE_SIZE - 1) & !(mm::PAGE_SIZE - 1)).ok_or(Errno::EINVAL)?;
+        let mut at = address;
+        while at < end {
+            let Some(area) = space.area_at(VirtAddr(at)).copied() else {
+                return Err(Errno::ENOMEM);
+            };
+            let piece_end = area.end.0.min(end);
+            if !area.shared && matches!(area.kind, mm::user::AreaKind::Anonymous | mm::user::AreaKind::Heap | mm::user::AreaKind::Stack) {
+                // Dropping the pages = unmapping and mapping the range again, empty.
+                space.unmap(VirtAddr(at), piece_end - at)?;
+                space.map_area(VirtAddr(at), piece_end - at, area.prot, MapFlags::PRIVATE | MapFlags::FIXED, area.kind)?;
+            }
+            at = piece_end;
+        }
     }
     Ok(0)
 }

@@ -11,7 +11,7 @@ fn memory(thread: &Thread) -> UserMemory {
 }
 
 pub fn uname(thread: &Thread, buffer: usize) -> Result<usize> {
-    let name = Utsname::new("Linux", "coros", "6.12.0-coros", concat!("#1 SMP coros ", env!("CARGO_PKG_VERSION")), "riscv64", "(none)");
+    let name = Utsname::new("Linux", "(none)", "6.12.0-coros", concat!("#1 SMP coros ", env!("CARGO_PKG_VERSION")), "riscv64", "(none)");
     memory(thread).write(buffer, &name)?;
     Ok(0)
 }

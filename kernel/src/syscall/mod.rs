@@ -124,6 +124,8 @@ pub fn decode<'a>(thread: &'a Arc<Thread>, context: &mut UserContext) -> Dispatc
         nr::WRITEV => return wait(fs::writev(thread, a[0] as i32, a[1], a[2])),
         nr::PREAD64 => return wait(fs::pread(thread, a[0] as i32, a[1], a[2], a[3] as i64)),
         nr::PWRITE64 => return wait(fs::pwrite(thread, a[0] as i32, a[1], a[2], a[3] as i64)),
+        nr::PREADV => return wait(fs::preadv(thread, a[0] as i32, a[1], a[2], a[3] as i64)),
+        nr::PWRITEV => return wait(fs::pwritev(thread, a[0] as i32, a[1], a[2], a[3] as i64)),
         nr::SENDFILE => return wait(fs::sendfile(thread, a[0] as i32, a[1] as i32, a[2], a[3])),
         nr::PSELECT6 => return wait(fs::pselect6(thread, a[0] as i32, a[1], a[2], a[3], a[4], a[5])),
         nr::PPOLL => return wait(fs::ppoll(thread, a[0], a[1], a[2], a[3], a[4])),
@@ -178,7 +180,9 @@ pub fn decode<'a>(thread: &'a Arc<Thread>, context: &mut UserContext) -> Dispatc
         nr::MUNMAP => memory::munmap(thread, a[0], a[1]),
         nr::MPROTECT => memory::mprotect(thread, a[0], a[1], a[2] as u32),
         nr::MREMAP => memory::mremap(thread, a[0], a[1], a[2], a[3] as u32, a[4]),
-        nr::MADVISE | nr::MSYNC | nr::MLOCK | nr::MUNLOCK => memory::check_range(thread, a[0], a[1]),
+        nr::MADVISE => memory::madvise(thread, a[0], a[1], a[2] as u32),
+        nr::MSYNC | nr::MLOCK | nr::MUNLOCK => memory::check_range(thread, a[0], a[1]),
+        nr::CLOCK_SETTIME => time::clock_settime(thread, a[0] as u32, a[1]),
         // signals
         nr::KILL => signal::kill(thread, a[0] as i32, a[1] as u32),
         nr::TKILL => signal::tkill(thread, a[0] as i32, a[1] as u32),
@@ -189,6 +193,8 @@ pub fn decode<'a>(thread: &'a Arc<Thread>, context: &mut UserContext) -> Dispatc
         nr::RT_SIGPROCMASK => signal::rt_sigprocmask(thread, a[0] as u32, a[1], a[2], a[3]),
         nr::RT_SIGPENDING => signal::rt_sigpending(thread, a[0], a[1]),
         nr::RT_SIGTIMEDWAIT => return wait(signal::rt_sigtimedwait(thread, a[0], a[1], a[2], a[3])),
+        nr::RT_SIGQUEUEINFO => signal::rt_sigqueueinfo(thread, a[0] as i32, None, a[1] as u32, a[2]),
+        nr::RT_TGSIGQUEUEINFO => signal::rt_sigqueueinfo(thread, a[0] as i32, Some(a[1] as i32), a[2] as u32, a[3]),
         nr::RT_SIGRETURN => crate::process::signal::sigreturn(thread, context),
         // time
         nr::NANOSLEEP => return wait(time::nanosleep(thread, a[0], a[1])),

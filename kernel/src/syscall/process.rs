@@ -314,9 +314,10 @@ pub fn getrusage(thread: &Thread, who: i32, usage: usize) -> Result<usize> {
     if !matches!(who, 0 | -1 | 1) {
         return Err(Errno::EINVAL);
     }
-    let (user, system) = {
-        let inner = thread.inner.lock();
-        (inner.user_nanos, inner.system_nanos)
+    let (user, system) = match who {
+        -1 => thread.process.inner.lock().children_time,
+        1 => thread.cpu_time(),
+        _ => thread.process.cpu_time(),
     };
     let mut rusage = Rusage::default();
     rusage.ru_utime = abi::Timeval { tv_sec: (user / 1_000_000_000) as i64, tv_usec: ((user / 1000) % 1_000_000) as i64 };

@@ -29,10 +29,7 @@ pub fn kill(thread: &Arc<Thread>, pid: i32, number: u32) -> Result<usize> {
     let signal = signal_number(number)?;
     let info = |signal: Signal| SigInfo::kill(signal, SI_USER, thread.process.pid as i32, 0);
     let targets: alloc::vec::Vec<_> = match pid {
-        pid if pid > 0 => find_process(pid as u32)
-            .filter(|p| !p.exited.load(core::sync::atomic::Ordering::Acquire))
-            .into_iter()
-            .collect(),
+        pid if pid > 0 => find_process(pid as u32).into_iter().collect(),
         0 => {
             let pgid = thread.process.inner.lock().pgid;
             all_processes().into_iter().filter(|p| p.inner.lock().pgid == pgid).collect()
@@ -43,8 +40,7 @@ pub fn kill(thread: &Arc<Thread>, pid: i32, number: u32) -> Result<usize> {
             all_processes().into_iter().filter(|p| p.inner.lock().pgid == pgid).collect()
         }
     };
-    let targets: alloc::vec::Vec<_> =
-        targets.into_iter().filter(|p| !p.exited.load(core::sync::atomic::Ordering::Acquire)).collect();
+    // A zombie still exists (kill(pid, 0) succeeds); posting to it does nothing.
     if targets.is_empty() {
         return Err(Errno::ESRCH);
     }
@@ -79,6 +75,32 @@ pub fn tgkill(thread: &Arc<Thread>, tgid: i32, tid: i32, number: u32) -> Result<
     signal_thread(thread, Some(tgid), tid, number)
 }
 
+/// rt_sigqueueinfo / rt_tgsigqueueinfo: a signal with the caller's siginfo (sigqueue).
+pub fn rt_sigqueueinfo(thread: &Arc<Thread>, tgid: i32, tid: Option<i32>, number: u32, info: usize) -> Result<usize> {
+    let signal = signal_number(number)?;
+    let mut siginfo: SigInfo = memory(thread).read(info)?;
+    let target_pid = tgid as u32;
+    // Only the kernel may claim si_code >= 0 (or SI_TKILL) for another process.
+    if (siginfo.si_code >= 0 || siginfo.si_code == SI_TKILL) && target_pid != thread.process.pid {
+        return Err(Errno::EPERM);
+    }
+    let Some(signal) = signal else {
+        return find_process(target_pid).map(|_| 0).ok_or(Errno::ESRCH);
+    };
+    siginfo.si_signo = signal.number() as i32;
+    match tid {
+        Some(tid) => {
+            let target = find_thread(tid as u32).filter(|t| t.process.pid == target_pid).ok_or(Errno::ESRCH)?;
+            send_to_thread(&target, signal, siginfo);
+        }
+        None => {
+            let process = find_process(target_pid).ok_or(Errno::ESRCH)?;
+            send_to_process(&process, signal, siginfo);
+        }
+    }
+    Ok(0)
+}
+
 pub fn rt_sigaction(thread: &Thread, number: u32, new: usize, old: usize, size: usize) -> Result<usize> {
     if size != SigSet::SIZE {
         return Err(Errno::EINVAL);
@@ -99,7 +121,8 @@ pub fn rt_sigaction(thread: &Thread, number: u32, new: usize, old: usize, size: 
             inner.actions[index] = action;
             // Setting SIG_IGN (or a default that ignores) discards pending instances.
             if action.ignores(signal) {
-                inner.pending.remove(signal);
+                let inner = &mut *inner;
+                inner.pending_info.discard(&mut inner.pending, signal);
             }
         }
         previous
@@ -178,15 +201,15 @@ pub async fn rt_sigtimedwait(thread: &Arc<Thread>, set: usize, info: usize, time
     let take = |thread: &Thread| -> Option<(Signal, SigInfo)> {
         let mut inner = thread.inner.lock();
         if let Some(signal) = inner.pending.intersection(set).lowest() {
-            inner.pending.remove(signal);
-            let info = inner.pending_info.remove(&signal.number()).unwrap_or_else(|| SigInfo::kernel(signal));
+            let inner = &mut *inner;
+            let info = inner.pending_info.pop(&mut inner.pending, signal);
             return Some((signal, info));
         }
         drop(inner);
         let mut process = thread.process.inner.lock();
         let signal = process.pending.intersection(set).lowest()?;
-        process.pending.remove(signal);
-        let info = process.pending_info.remove(&signal.number()).unwrap_or_else(|| SigInfo::kernel(signal));
+        let process = &mut *process;
+        let info = process.pending_info.pop(&mut process.pending, signal);
         Some((signal, info))
     };
     let found = interruptible(core::future::poll_fn(|cx| {

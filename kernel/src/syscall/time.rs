@@ -20,9 +20,13 @@ fn clock_nanos(thread: &Thread, clock: u32) -> Result<u64> {
         t::CLOCK_MONOTONIC | t::CLOCK_MONOTONIC_RAW | t::CLOCK_MONOTONIC_COARSE | t::CLOCK_BOOTTIME => {
             Ok(crate::time::monotonic_nanos())
         }
-        t::CLOCK_PROCESS_CPUTIME_ID | t::CLOCK_THREAD_CPUTIME_ID => {
-            let inner = thread.inner.lock();
-            Ok(inner.user_nanos + inner.system_nanos)
+        t::CLOCK_PROCESS_CPUTIME_ID => {
+            let (user, system) = thread.process.cpu_time();
+            Ok(user + system)
+        }
+        t::CLOCK_THREAD_CPUTIME_ID => {
+            let (user, system) = thread.cpu_time();
+            Ok(user + system)
         }
         _ => Err(Errno::EINVAL),
     }
@@ -35,6 +39,18 @@ fn timespec(nanos: u64) -> Timespec {
 pub fn clock_gettime(thread: &Thread, clock: u32, buffer: usize) -> Result<usize> {
     let nanos = clock_nanos(thread, clock)?;
     memory(thread).write(buffer, &timespec(nanos))?;
+    Ok(0)
+}
+
+/// clock_settime: only CLOCK_REALTIME can be set (it moves the wall-clock offset).
+pub fn clock_settime(thread: &Thread, clock: u32, value: usize) -> Result<usize> {
+    let value: Timespec = memory(thread).read(value)?;
+    if clock != t::CLOCK_REALTIME {
+        clock_nanos(thread, clock)?; // EINVAL for unknown clocks
+        return Err(Errno::EINVAL);
+    }
+    let nanos = value.to_duration()?.as_nanos().min(u64::MAX as u128) as u64;
+    crate::time::set_wall_clock(nanos);
     Ok(0)
 }
 
@@ -109,15 +125,14 @@ pub async fn clock_nanosleep(thread: &Arc<Thread>, clock: u32, flags: u32, reque
 pub fn times(thread: &Thread, buffer: usize) -> Result<usize> {
     let ticks = |nanos: u64| (nanos / 10_000_000) as i64;
     if buffer != 0 {
-        let inner = thread.inner.lock();
+        let (user, system) = thread.process.cpu_time();
         let (child_user, child_system) = thread.process.inner.lock().children_time;
         let tms = Tms {
-            tms_utime: ticks(inner.user_nanos),
-            tms_stime: ticks(inner.system_nanos),
+            tms_utime: ticks(user),
+            tms_stime: ticks(system),
             tms_cutime: ticks(child_user),
             tms_cstime: ticks(child_system),
         };
-        drop(inner);
         memory(thread).write(buffer, &tms)?;
     }
     Ok(ticks(crate::time::monotonic_nanos()) as usize)
