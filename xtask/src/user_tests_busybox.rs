@@ -100,6 +100,8 @@ last
 "##,
         exit_status: 42,
         timeout: TIMEOUT,
+        known_gaps: &[],
+        gap_reason: "",
     },
     UserTest {
         name: "bb-shell-subshells-pipes",
@@ -158,6 +160,8 @@ cd / && rm -r /tmp/redir && echo cleaned
 "##,
         exit_status: 0,
         timeout: TIMEOUT,
+        known_gaps: &[],
+        gap_reason: "",
     },
     UserTest {
         name: "bb-shell-jobs-traps",
@@ -200,6 +204,8 @@ exit 3
 "##,
         exit_status: 3,
         timeout: TIMEOUT,
+        known_gaps: &[],
+        gap_reason: "",
     },
     UserTest {
         name: "bb-files",
@@ -268,6 +274,8 @@ cd / && rm -rf /tmp/w && ls -A /tmp && echo "tmp is empty"
 "##,
         exit_status: 0,
         timeout: TIMEOUT,
+        known_gaps: &[],
+        gap_reason: "",
     },
     UserTest {
         name: "bb-text",
@@ -356,6 +364,8 @@ rm data data2 nums
 "##,
         exit_status: 0,
         timeout: TIMEOUT,
+        known_gaps: &[],
+        gap_reason: "",
     },
     UserTest {
         name: "bb-archives-hashes",
@@ -415,6 +425,8 @@ cd / && rm -rf /tmp/arc && echo cleaned
 "##,
         exit_status: 0,
         timeout: TIMEOUT,
+        known_gaps: &[],
+        gap_reason: "",
     },
     UserTest {
         name: "bb-procs",
@@ -479,6 +491,8 @@ pwd
 "##,
         exit_status: 0,
         timeout: TIMEOUT,
+        known_gaps: &[],
+        gap_reason: "",
     },
     UserTest {
         name: "bb-devices",
@@ -522,6 +536,8 @@ cat /proc/sys/kernel/ostype
 "##,
         exit_status: 0,
         timeout: TIMEOUT,
+        known_gaps: &[],
+        gap_reason: "",
     },
     UserTest {
         name: "bb-shell-scripts",
@@ -581,6 +597,8 @@ rm -rf /tmp/bin /tmp/old /tmp/new /tmp/fd3
 "##,
         exit_status: 0,
         timeout: TIMEOUT,
+        known_gaps: &[],
+        gap_reason: "",
     },
     UserTest {
         name: "bb-workload",
@@ -610,6 +628,8 @@ rm big.txt
 "##,
         exit_status: 0,
         timeout: TIMEOUT,
+        known_gaps: &[],
+        gap_reason: "",
     },
     UserTest {
         name: "bb-mounts",
@@ -645,5 +665,7 @@ mount -t nosuchfs none /mnt/b 2>&1 | sed 's/^mount: //'
 "##,
         exit_status: 0,
         timeout: TIMEOUT,
+        known_gaps: &[],
+        gap_reason: "",
     },
 ];
