@@ -9,8 +9,9 @@
 //! * Idle: QEMU's own CPU time while the guest sleeps 5 s on 4 harts, against wall
 //!   time. A busy-polling kernel would burn one host core per hart.
 //!
-//! Linux comparisons (the same workloads as user programs on Linux 6.12) belong to the
-//! full benchmark suite; this command covers the kernel-only figures.
+//! * System calls, side by side: `user/bench-syscalls` (one static binary) booted on
+//!   coros and on Debian's Linux 6.12 with the same initramfs and QEMU command line,
+//!   under icount (instructions per operation) and plain TCG (ns), alternating kernels.
 
 use std::time::{Duration, Instant};
 
@@ -19,6 +20,87 @@ use anyhow::{bail, Context, Result};
 use crate::kernel_build::build_kernel;
 use crate::qemu::{run_captured, Boot, Console, Ending};
 use crate::shell;
+
+/// Scripts the initramfs carries for the benchmarks (`coros_test=NAME` runs them).
+pub const INITRAMFS_BENCHMARKS: &[(&str, &str)] = &[
+    ("bench-syscalls", "/usr/bin/bench-syscalls"),
+    ("bench-syscalls-quick", "/usr/bin/bench-syscalls quick"),
+];
+
+/// Every `bench NAME: ops=N ns=T` line of `output`, as (name, ns per op).
+pub fn parse_user_figures(output: &str) -> Vec<(String, f64)> {
+    output
+        .lines()
+        .filter_map(|line| {
+            let rest = line.trim().strip_prefix("bench ")?;
+            let (name, fields) = rest.split_once(": ")?;
+            let field = |key: &str| {
+                fields.split_whitespace().find_map(|word| word.strip_prefix(key)?.strip_prefix('=')?.parse::<f64>().ok())
+            };
+            let (ops, ns) = (field("ops")?, field("ns")?);
+            (ops > 0.0).then(|| (name.to_string(), ns / ops))
+        })
+        .collect()
+}
+
+/// Boots `kernel` (coros ELF or Linux Image) with the initramfs running `script`.
+fn boot_user_bench(kernel: &std::path::Path, initramfs: &std::path::Path, script: &str, icount: bool) -> Result<String> {
+    let append = crate::user_tests::append(script);
+    let boot = Boot { kernel, smp: 1, append: &append, console: Console::Headless, wait_for_gdb: false, initrd: Some(initramfs) };
+    let mut command = boot.command();
+    if icount {
+        command.args(["-icount", "shift=0,sleep=off"]);
+    }
+    let run = run_captured(command, Duration::from_secs(600))?;
+    if !run.stdout.contains("bench done") {
+        bail!("{script} on {} did not finish ({:?}):\n{}", kernel.display(), run.ending, run.stdout);
+    }
+    Ok(run.stdout)
+}
+
+fn median_of(values: &[f64]) -> f64 {
+    let mut values = values.to_vec();
+    median(&mut values)
+}
+
+/// The side-by-side table: per workload, coros and Linux medians and their ratio.
+fn syscall_table(quick: bool) -> Result<()> {
+    let initramfs = crate::user_harness::prepare_initramfs()?;
+    let linux = crate::user_harness::prepare_linux()?;
+    let kernel = build_kernel()?;
+    let script = if quick { "bench-syscalls-quick" } else { "bench-syscalls" };
+    let repetitions = if quick { 1 } else { 3 };
+    for (mode, icount) in [("instructions per operation (-icount shift=0)", true), ("wall ns per operation (TCG)", false)] {
+        // workload -> (coros samples, linux samples)
+        let mut samples: std::collections::BTreeMap<String, (Vec<f64>, Vec<f64>)> = Default::default();
+        let mut order: Vec<String> = Vec::new();
+        for _ in 0..repetitions {
+            for (which, image) in [("coros", &kernel), ("linux", &linux)] {
+                let output = boot_user_bench(image, &initramfs, script, icount)?;
+                for (name, value) in parse_user_figures(&output) {
+                    if !order.contains(&name) {
+                        order.push(name.clone());
+                    }
+                    let entry = samples.entry(name).or_default();
+                    if which == "coros" { entry.0.push(value) } else { entry.1.push(value) }
+                }
+            }
+        }
+        println!("\n{mode}, median of {repetitions}, 1 hart:");
+        println!("{:<22} {:>12} {:>12} {:>14}", "workload", "coros", "Linux", "Linux / coros");
+        println!("{}", "-".repeat(64));
+        for name in &order {
+            let (coros, linux) = &samples[name];
+            if coros.is_empty() || linux.is_empty() {
+                println!("{name:<22} {:>12} {:>12}", if coros.is_empty() { "missing" } else { "" }, if linux.is_empty() { "missing" } else { "" });
+                continue;
+            }
+            let (c, l) = (median_of(coros), median_of(linux));
+            println!("{name:<22} {c:>12.0} {l:>12.0} {:>14.2}", l / c);
+        }
+    }
+    Ok(())
+}
 
 /// What `bench` measures and how often.
 pub struct Options {
@@ -134,6 +216,8 @@ pub fn run(options: &Options) -> Result<bool> {
         wall.as_secs_f64(),
         100.0 * cpu.as_secs_f64() / wall.as_secs_f64()
     );
+    println!("\n---- system calls: coros vs Linux 6.12 on the same QEMU, same initramfs ----");
+    syscall_table(options.quick)?;
     Ok(host_ok)
 }
 
@@ -149,6 +233,12 @@ mod tests {
         assert!((figure.nanos_per_op() - 25.0).abs() < 1e-9);
         assert_eq!(parse_guest_figure(output, "spawn-join"), None);
         assert_eq!(parse_guest_figure("bench yield: ops=x", "yield"), None);
+    }
+
+    #[test]
+    fn parses_user_benchmark_lines() {
+        let output = "noise\nbench getppid: ops=100 ns=250000\nbench bad: ops=0 ns=5\nbench done\n";
+        assert_eq!(parse_user_figures(output), vec![("getppid".to_string(), 2500.0)]);
     }
 
     #[test]

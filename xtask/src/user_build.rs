@@ -27,6 +27,7 @@ pub const USER_PROGRAMS: &[&str] = &[
     "abi-threads",
     "abi-pipes-poll",
     "abi-stress",
+    "bench-syscalls",
 ];
 
 /// Builds every user program; returns their paths.

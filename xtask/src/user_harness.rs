@@ -48,7 +48,8 @@ pub fn prepare_initramfs() -> Result<PathBuf> {
         println!("debian: {} {}", package.package, package.version);
     }
     let programs = user_build::build_user_programs()?;
-    let tests: Vec<(&str, &str)> = crate::user_tests::all().map(|test| (test.name, test.command)).collect();
+    let mut tests: Vec<(&str, &str)> = crate::user_tests::all().map(|test| (test.name, test.command)).collect();
+    tests.extend_from_slice(crate::bench::INITRAMFS_BENCHMARKS);
     let archive = initramfs::assemble(&initramfs::Contents {
         busybox_root: &unpacked[0].root,
         programs: &programs,
