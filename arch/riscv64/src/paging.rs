@@ -11,3 +11,12 @@ pub unsafe fn activate(satp: usize) {
         core::arch::asm!("sfence.vma", "csrw satp, {}", "sfence.vma", in(reg) satp, options(nostack));
     }
 }
+
+/// Drops every cached translation of the current hart (`sfence.vma`).
+///
+/// # Safety
+/// Always safe in effect; `unsafe` only because it is a privileged instruction wrapper.
+pub unsafe fn flush_tlb() {
+    // SAFETY: sfence.vma has no effect but dropping TLB entries.
+    unsafe { core::arch::asm!("sfence.vma", options(nostack)) };
+}

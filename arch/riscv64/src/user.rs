@@ -17,6 +17,7 @@ extern crate alloc;
 use alloc::boxed::Box;
 use core::arch::global_asm;
 use core::mem::offset_of;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::csr;
 use crate::trap::TrapCause;
@@ -115,6 +116,10 @@ impl UserContext {
     }
 }
 
+/// Per hart: the FP registers hold zeros (no thread's values), so a thread without FP
+/// state can enter without clearing them again.
+static FLOAT_ZEROED: [AtomicBool; crate::layout::MAX_HARTS] = [const { AtomicBool::new(false) }; crate::layout::MAX_HARTS];
+
 extern "C" {
     fn coros_enter_user(context: *mut UserContext);
     fn coros_trap_vector();
@@ -132,9 +137,18 @@ pub fn enter(context: &mut UserContext) -> TrapCause {
     crate::interrupts::disable();
     let sstatus = csr::read_sstatus();
     context.sstatus = (sstatus & !(csr::SSTATUS_SPP | csr::SSTATUS_SIE | SSTATUS_FS | SSTATUS_SUM)) | SSTATUS_SPIE | SSTATUS_FS_CLEAN;
+    let hart = crate::hart::id();
     match &context.float {
-        Some(float) => restore_float(float),
-        None => clear_float(),
+        Some(float) => {
+            restore_float(float);
+            FLOAT_ZEROED[hart].store(false, Ordering::Relaxed);
+        }
+        // Zero the registers only if another thread's values may be in them.
+        None if !FLOAT_ZEROED[hart].load(Ordering::Relaxed) => {
+            clear_float();
+            FLOAT_ZEROED[hart].store(true, Ordering::Relaxed);
+        }
+        None => {}
     }
     // SAFETY: the context holds valid user registers and a user `sepc`; the assembly
     // saves and restores every kernel register the Rust ABI needs, and returns here
@@ -142,6 +156,7 @@ pub fn enter(context: &mut UserContext) -> TrapCause {
     unsafe { coros_enter_user(context) };
     if context.sstatus & SSTATUS_FS == SSTATUS_FS_DIRTY {
         save_float(context.float.get_or_insert_with(Box::default));
+        FLOAT_ZEROED[hart].store(false, Ordering::Relaxed);
     }
     TrapCause::decode(csr::read_scause(), csr::read_stval())
 }

@@ -57,6 +57,7 @@ fn new_thread(tid: u32, process: &Arc<Process>, mask: SigSet) -> Arc<Thread> {
         }),
         exiting: AtomicBool::new(false),
         exit_code: AtomicI32::new(0),
+        signal_hint: AtomicBool::new(true),
         user_nanos: core::sync::atomic::AtomicU64::new(0),
         system_nanos: core::sync::atomic::AtomicU64::new(0),
     })
@@ -122,10 +123,12 @@ pub fn spawn_init(path: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Result<()> {
             real_timer: None,
         }),
         space: SpinLock::new(Arc::new(SpinLock::new(new_space()?))),
+        satp: core::sync::atomic::AtomicUsize::new(0),
         files: SpinLock::new(Arc::new(SpinLock::new(files))),
         child_events: WaitQueue::new(),
         vfork_done: WaitQueue::new(),
         exited: AtomicBool::new(false),
+        parent_pid: core::sync::atomic::AtomicU32::new(0),
     });
     super::register_process(&process);
     let thread = new_thread(pid, &process, SigSet::EMPTY);
@@ -137,34 +140,32 @@ pub fn spawn_init(path: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Result<()> {
     Ok(())
 }
 
-/// The ELF segments of a program, collected and then mapped in one go.
-struct SegmentImage {
-    segments: Vec<(u64, Vec<u8>, Prot)>,
+/// Loads ELF segments straight into a new address space: each region is mapped
+/// lazily, then the file bytes are copied once, into the frames (`fill` ignores the
+/// region's protection, as the kernel must for read-only text); bss stays lazy zeros.
+struct SpaceTarget<'a> {
+    space: &'a mut UserSpace,
 }
 
-impl LoadTarget for SegmentImage {
+impl LoadTarget for SpaceTarget<'_> {
     fn map_segment(&mut self, start: u64, len: u64, prot: loader::Prot) -> Result<()> {
         let len = usize::try_from(len).map_err(|_| Errno::ENOMEM)?;
-        if len > 1 << 30 {
-            return Err(Errno::ENOMEM);
-        }
-        self.segments.push((start, vec![0; len], Prot::from_bits_truncate(prot.bits())));
+        self.space.map_area(
+            VirtAddr(start as usize),
+            len,
+            Prot::from_bits_truncate(prot.bits()),
+            mm::user::MapFlags::PRIVATE | mm::user::MapFlags::FIXED,
+            AreaKind::Image,
+        )?;
         Ok(())
     }
 
     fn write(&mut self, va: u64, bytes: &[u8]) -> Result<()> {
-        let (start, data, _) = self
-            .segments
-            .iter_mut()
-            .find(|(start, data, _)| va >= *start && va + bytes.len() as u64 <= *start + data.len() as u64)
-            .ok_or(Errno::EFAULT)?;
-        let offset = (va - *start) as usize;
-        data[offset..offset + bytes.len()].copy_from_slice(bytes);
-        Ok(())
+        self.space.fill(VirtAddr(va as usize), bytes)
     }
 
     fn zero(&mut self, _va: u64, _len: u64) -> Result<()> {
-        Ok(()) // segment buffers start zeroed
+        Ok(()) // fresh pages are zero; only file bytes are ever written
     }
 }
 
@@ -223,15 +224,10 @@ pub fn execve(thread: &Arc<Thread>, path: &[u8], mut argv: Vec<Vec<u8>>, envp: V
         return Err(Errno::ENOEXEC);
     }
     let bias = if program.is_dynamic() { program.load_bias(loader::DEFAULT_DYN_BIAS) } else { 0 };
-    let mut image = SegmentImage { segments: Vec::new() };
-    let loaded = loader::load(&program, &data, bias, &mut image)?;
-
     // Build the new address space completely before touching the old one: a failure
     // up to here leaves the caller intact (execve returns an error).
     let mut space = new_space()?;
-    for (start, bytes, prot) in &image.segments {
-        space.map_bytes(VirtAddr(*start as usize), bytes, bytes.len(), *prot, AreaKind::Image)?;
-    }
+    let loaded = loader::load(&program, &data, bias, &mut SpaceTarget { space: &mut space })?;
     let mut trampoline = Vec::with_capacity(8);
     TRAMPOLINE_CODE.iter().for_each(|word| trampoline.extend_from_slice(&word.to_le_bytes()));
     space.map_bytes(VirtAddr(SIGRETURN_TRAMPOLINE), &trampoline, mm::PAGE_SIZE, Prot::READ | Prot::EXEC, AreaKind::Image)?;
@@ -290,6 +286,7 @@ pub fn execve(thread: &Arc<Thread>, path: &[u8], mut argv: Vec<Vec<u8>>, envp: V
             other.kick();
         }
     }
+    process.satp.store(space.satp(), Ordering::Release);
     *process.space.lock() = Arc::new(SpinLock::new(space));
     {
         let files = process.files();
@@ -338,8 +335,14 @@ pub async fn clone(thread: &Arc<Thread>, context: &UserContext, args: CloneArgs)
         let space = if has(p::CLONE_VM) {
             parent_process.space()
         } else {
-            Arc::new(SpinLock::new(parent_process.space().lock().fork()?))
+            let parent_space = parent_process.space();
+            let mut parent_space = parent_space.lock();
+            let child_space = parent_space.fork()?;
+            // Copy-on-write made the parent's writable pages read-only.
+            super::run::flush_tlb_if_needed(&mut parent_space);
+            Arc::new(SpinLock::new(child_space))
         };
+        let satp = space.lock().satp();
         let files = if has(p::CLONE_FILES) {
             parent_process.files()
         } else {
@@ -377,14 +380,17 @@ pub async fn clone(thread: &Arc<Thread>, context: &UserContext, args: CloneArgs)
                 vfork_parent_waiting: has(p::CLONE_VFORK),
                 real_timer: None,
             }),
+            satp: core::sync::atomic::AtomicUsize::new(satp),
             space: SpinLock::new(space),
             files: SpinLock::new(files),
             child_events: WaitQueue::new(),
             vfork_done: WaitQueue::new(),
             exited: AtomicBool::new(false),
+            parent_pid: core::sync::atomic::AtomicU32::new(0),
         });
         drop(inner);
         let parent = child.inner.lock().parent.upgrade().unwrap_or_else(|| parent_process.clone());
+        child.parent_pid.store(parent.pid, Ordering::Relaxed);
         parent.inner.lock().children.push(child.clone());
         super::register_process(&child);
         child

@@ -111,6 +111,9 @@ pub struct Process {
     pub inner: SpinLock<ProcessInner>,
     /// The address space (replaced by execve; shared with CLONE_VM children until then).
     pub space: SpinLock<Arc<SpinLock<UserSpace>>>,
+    /// `satp` of the current address space (so the return to user mode compares one
+    /// word instead of taking the space's locks).
+    pub satp: core::sync::atomic::AtomicUsize,
     /// The file-descriptor table (shared with CLONE_FILES children).
     pub files: SpinLock<Arc<SpinLock<FdTable>>>,
     /// Woken when a child changes state (wait4/waitid wait here).
@@ -119,6 +122,9 @@ pub struct Process {
     pub vfork_done: WaitQueue,
     /// Set once every thread has exited.
     pub exited: AtomicBool,
+    /// The parent's pid, readable without the lock (getppid is the null system call
+    /// of benchmarks); kept equal to `inner.parent`'s pid.
+    pub parent_pid: AtomicU32,
 }
 
 /// Parts of a thread that change.
@@ -153,6 +159,10 @@ pub struct Thread {
     pub exiting: AtomicBool,
     /// Exit code for `exit` of this thread alone.
     pub exit_code: AtomicI32,
+    /// A signal may be pending for this thread or its process (set when one is posted,
+    /// cleared when delivery finds none): lets the return to user mode skip the signal
+    /// locks entirely in the common case.
+    pub signal_hint: AtomicBool,
     /// Nanoseconds spent in user mode.
     pub user_nanos: core::sync::atomic::AtomicU64,
     /// Nanoseconds spent handling its system calls and faults.
@@ -237,7 +247,13 @@ impl Process {
 
     /// Parent's pid (0 for init).
     pub fn ppid(&self) -> Pid {
-        self.inner.lock().parent.upgrade().map_or(0, |parent| parent.pid)
+        self.parent_pid.load(Ordering::Relaxed)
+    }
+
+    /// Makes `parent` this process's parent (fork, reparenting to init).
+    pub fn set_parent(&self, inner: &mut ProcessInner, parent: &Arc<Process>) {
+        inner.parent = Arc::downgrade(parent);
+        self.parent_pid.store(parent.pid, Ordering::Relaxed);
     }
 
     /// Live threads.
@@ -249,6 +265,7 @@ impl Process {
 impl Thread {
     /// Wakes the thread's task if it is blocked (to notice a signal or an exit).
     pub fn kick(&self) {
+        self.signal_hint.store(true, Ordering::Release);
         let waker = self.inner.lock().waker.clone();
         if let Some(waker) = waker {
             waker.wake();

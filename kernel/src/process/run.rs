@@ -37,19 +37,23 @@ static INSTALLED_SATP: [core::sync::atomic::AtomicUsize; arch::layout::MAX_HARTS
 pub static PAGE_TABLE_SWITCHES: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
 fn install_address_space(thread: &Thread) {
-    let space = thread.process.space();
-    let mut space = space.lock();
-    let satp = space.satp();
-    let flush = space.take_tlb_flush();
+    let satp = thread.process.satp.load(Ordering::Acquire);
     let hart = arch::hart::id();
     if INSTALLED_SATP[hart].swap(satp, Ordering::Relaxed) != satp {
         PAGE_TABLE_SWITCHES.fetch_add(1, Ordering::Relaxed);
         // SAFETY: every user page table shares the kernel's upper half, so the kernel
-        // stays mapped across the switch.
+        // stays mapped across the switch; switching also flushes the TLB.
         unsafe { arch::paging::activate(satp) };
-    } else if flush {
-        // SAFETY: flushing the TLB has no other effect.
-        unsafe { arch::paging::activate(satp) };
+    }
+}
+
+/// Flushes this hart's TLB if `space` changed mappings since the last flush. Called
+/// by whoever changed them (memory calls, faults, copy-on-write in user copies) while
+/// this hart has the space installed.
+pub fn flush_tlb_if_needed(space: &mut super::UserSpace) {
+    if space.take_tlb_flush() {
+        // SAFETY: sfence.vma only drops cached translations.
+        unsafe { arch::paging::flush_tlb() };
     }
 }
 
@@ -163,7 +167,11 @@ fn handle_exception(thread: &Arc<Thread>, context: &UserContext, code: usize, st
     };
     let (signal, si_code, address) = match (access, code) {
         (Some(access), _) => {
-            let result = thread.process.space().lock().handle_fault(VirtAddr(stval), access);
+            let space = thread.process.space();
+            let mut space = space.lock();
+            let result = space.handle_fault(VirtAddr(stval), access);
+            flush_tlb_if_needed(&mut space);
+            drop(space);
             match result {
                 Ok(()) => return,
                 Err(Fault::MapErr) => (Signal::SIGSEGV, SEGV_MAPERR, stval),
@@ -274,7 +282,7 @@ fn process_exit(process: &Arc<Process>, status: WaitStatus) {
         let mut zombie_moved = false;
         for child in children {
             let mut child_inner = child.inner.lock();
-            child_inner.parent = Arc::downgrade(init);
+            child.set_parent(&mut child_inner, init);
             zombie_moved |= matches!(child_inner.state, ProcessState::Zombie(_));
             drop(child_inner);
             init.inner.lock().children.push(child);

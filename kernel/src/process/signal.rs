@@ -88,6 +88,10 @@ pub fn send_to_process(process: &Arc<Process>, signal: Signal, info: SigInfo) {
         inner.pending_info.push(&mut inner.pending, signal, info);
     }
     let target = threads.iter().find(|thread| !thread.inner.lock().mask.contains(signal)).or(threads.first());
+    // Every thread may have to look (whichever unblocks it first takes it).
+    for thread in &threads {
+        thread.signal_hint.store(true, core::sync::atomic::Ordering::Release);
+    }
     if signal == Signal::SIGKILL {
         threads.iter().for_each(|thread| thread.kick());
     } else if let Some(thread) = target {
@@ -197,6 +201,16 @@ fn restart_syscall(context: &mut UserContext, interrupted: Interrupted) {
 /// Delivers pending signals to `thread` before it returns to user mode. Synchronous,
 /// so its locals (a 128-byte siginfo among them) never live in a thread's task state.
 pub fn deliver(thread: &Arc<Thread>, context: &mut UserContext, interrupted: &mut Option<Interrupted>) -> Delivery {
+    use core::sync::atomic::Ordering;
+    // Fast path: nothing was posted since the last look, and no call to restart.
+    if interrupted.is_none()
+        && !thread.signal_hint.load(Ordering::Acquire)
+        && !thread.exiting.load(Ordering::Acquire)
+    {
+        return Delivery::Resume;
+    }
+    // Clear the hint before looking: a signal posted from now on sets it again.
+    thread.signal_hint.store(false, Ordering::Release);
     loop {
         if thread.exiting.load(core::sync::atomic::Ordering::Acquire) {
             return Delivery::Exit;
@@ -217,7 +231,10 @@ pub fn deliver(thread: &Arc<Thread>, context: &mut UserContext, interrupted: &mu
                     super::run::exit_group(thread, WaitStatus::signaled(signal.number(), false));
                     return Delivery::Exit;
                 }
-                DefaultAction::Stop => return Delivery::Stop(signal),
+                DefaultAction::Stop => {
+                    thread.signal_hint.store(true, Ordering::Release);
+                    return Delivery::Stop(signal);
+                }
             },
             Disposition::Handler(handler) => {
                 if let Some(interrupted) = interrupted.take() {
@@ -229,6 +246,8 @@ pub fn deliver(thread: &Arc<Thread>, context: &mut UserContext, interrupted: &mu
                         context.set_return_value(Errno::EINTR.as_return_value() as usize);
                     }
                 }
+                // More may be pending: look again on the next return to user mode.
+                thread.signal_hint.store(true, Ordering::Release);
                 if build_frame(thread, context, signal, info, &action, handler).is_err() {
                     // No room for the frame: like Linux, the process dies of SIGSEGV.
                     super::run::exit_group(thread, WaitStatus::signaled(Signal::SIGSEGV.number(), false));

@@ -38,7 +38,10 @@ impl UserMemory {
         if buffer.is_empty() {
             return Ok(());
         }
-        self.0.lock().read(VirtAddr(va), buffer)
+        let mut space = self.0.lock();
+        let result = space.read(VirtAddr(va), buffer);
+        crate::process::run::flush_tlb_if_needed(&mut space);
+        result
     }
 
     /// Copies `data` to user address `va`.
@@ -46,7 +49,10 @@ impl UserMemory {
         if data.is_empty() {
             return Ok(());
         }
-        self.0.lock().write(VirtAddr(va), data)
+        let mut space = self.0.lock();
+        let result = space.write(VirtAddr(va), data);
+        crate::process::run::flush_tlb_if_needed(&mut space);
+        result
     }
 
     /// Reads a plain-data value.

@@ -789,6 +789,76 @@ async fn write_from_user(thread: &Arc<Thread>, file: &Arc<OpenFile>, buffer: usi
     Ok(total)
 }
 
+/// Small reads and writes are first tried without waiting and without allocating:
+/// most complete at once (regular files, /dev/null, a pipe with data), and only the
+/// ones that must wait become a boxed future.
+const SMALL_IO: usize = 512;
+
+/// A read that completes at once, or `None` if it has to wait (or is large).
+pub fn read_now(thread: &Thread, fd: i32, buffer: usize, count: usize) -> Option<Result<usize>> {
+    if count > SMALL_IO {
+        return None;
+    }
+    let file = match file(thread, fd) {
+        Ok(file) => file,
+        Err(error) => return Some(Err(error)),
+    };
+    if !file.flags().readable() {
+        return Some(Err(Errno::EBADF));
+    }
+    if file.inode().kind() == FileType::Directory {
+        return Some(Err(Errno::EISDIR));
+    }
+    // A 1-byte read should not pay for zeroing 512 bytes of stack.
+    let mut small = [0u8; 64];
+    let mut big;
+    let kernel: &mut [u8] = if count <= small.len() {
+        &mut small
+    } else {
+        big = [0u8; SMALL_IO];
+        &mut big
+    };
+    let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+    match file.poll_read(&mut cx, &mut kernel[..count]) {
+        Poll::Ready(Ok(read)) => Some(memory(thread).write_bytes(buffer, &kernel[..read]).map(|()| read)),
+        Poll::Ready(Err(Errno::EAGAIN)) if !file.flags().contains(OpenFlags::NONBLOCK) => None,
+        Poll::Ready(result) => Some(result),
+        Poll::Pending => None,
+    }
+}
+
+/// A write that completes at once, or `None` if it has to wait (or is large).
+pub fn write_now(thread: &Thread, fd: i32, buffer: usize, count: usize) -> Option<Result<usize>> {
+    if count > SMALL_IO {
+        return None;
+    }
+    let file = match file(thread, fd) {
+        Ok(file) => file,
+        Err(error) => return Some(Err(error)),
+    };
+    if !file.flags().writable() {
+        return Some(Err(Errno::EBADF));
+    }
+    let mut small = [0u8; 64];
+    let mut big;
+    let kernel: &mut [u8] = if count <= small.len() {
+        &mut small
+    } else {
+        big = [0u8; SMALL_IO];
+        &mut big
+    };
+    if let Err(error) = memory(thread).read_into(buffer, &mut kernel[..count]) {
+        return Some(Err(error));
+    }
+    let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+    match file.poll_write(&mut cx, &kernel[..count]) {
+        // EPIPE raises SIGPIPE: the async path does that.
+        Poll::Ready(Err(Errno::EPIPE)) | Poll::Pending => None,
+        Poll::Ready(Err(Errno::EAGAIN)) if !file.flags().contains(OpenFlags::NONBLOCK) => None,
+        Poll::Ready(result) => Some(result),
+    }
+}
+
 pub async fn read(thread: &Arc<Thread>, fd: i32, buffer: usize, count: usize) -> Result<usize> {
     let file = file(thread, fd)?;
     read_into_user(thread, &file, buffer, count, None).await

@@ -9,7 +9,11 @@ use mm::VirtAddr;
 use crate::process::Thread;
 
 pub fn brk(thread: &Thread, address: usize) -> Result<usize> {
-    Ok(thread.process.space().lock().brk(VirtAddr(address)).0)
+    let space = thread.process.space();
+    let mut space = space.lock();
+    let result = space.brk(VirtAddr(address)).0;
+    crate::process::run::flush_tlb_if_needed(&mut space);
+    Ok(result)
 }
 
 fn protection(prot: u32) -> Result<Prot> {
@@ -45,8 +49,11 @@ pub fn mmap(thread: &Thread, address: usize, length: usize, prot: u32, flags: u3
 }
 
 pub fn munmap(thread: &Thread, address: usize, length: usize) -> Result<usize> {
-    thread.process.space().lock().unmap(VirtAddr(address), length)?;
-    Ok(0)
+    let space = thread.process.space();
+    let mut space = space.lock();
+    let result = space.unmap(VirtAddr(address), length);
+    crate::process::run::flush_tlb_if_needed(&mut space);
+    result.map(|()| 0)
 }
 
 pub fn mprotect(thread: &Thread, address: usize, length: usize, prot: u32) -> Result<usize> {
@@ -57,8 +64,11 @@ pub fn mprotect(thread: &Thread, address: usize, length: usize, prot: u32) -> Re
     if length == 0 {
         return Ok(0);
     }
-    thread.process.space().lock().protect(VirtAddr(address), length, prot)?;
-    Ok(0)
+    let space = thread.process.space();
+    let mut space = space.lock();
+    let result = space.protect(VirtAddr(address), length, prot);
+    crate::process::run::flush_tlb_if_needed(&mut space);
+    result.map(|()| 0)
 }
 
 pub fn mremap(thread: &Thread, old: usize, old_size: usize, new_size: usize, flags: u32, _new_address: usize) -> Result<usize> {
@@ -73,6 +83,7 @@ pub fn mremap(thread: &Thread, old: usize, old_size: usize, new_size: usize, fla
     if new_size <= old_size {
         if new_size < old_size {
             space.unmap(VirtAddr(old + new_size), old_size - new_size)?;
+            crate::process::run::flush_tlb_if_needed(&mut space);
         }
         return Ok(old);
     }
@@ -90,6 +101,7 @@ pub fn mremap(thread: &Thread, old: usize, old_size: usize, new_size: usize, fla
     space.write(new, &contents)?;
     space.protect(new, new_size, area.prot)?;
     space.unmap(VirtAddr(old), old_size)?;
+    crate::process::run::flush_tlb_if_needed(&mut space);
     Ok(new.0)
 }
 
@@ -130,6 +142,7 @@ pub fn madvise(thread: &Thread, address: usize, length: usize, advice: u32) -> R
             }
             at = piece_end;
         }
+        crate::process::run::flush_tlb_if_needed(&mut space);
     }
     Ok(0)
 }

@@ -118,8 +118,14 @@ pub fn decode<'a>(thread: &'a Arc<Thread>, context: &mut UserContext) -> Dispatc
         nr::PIPE2 => fs::pipe2(thread, a[0], a[1] as u32),
         nr::GETDENTS64 => fs::getdents64(thread, a[0] as i32, a[1], a[2]),
         nr::LSEEK => fs::lseek(thread, a[0] as i32, a[1] as i64, a[2] as u32),
-        nr::READ => return wait(fs::read(thread, a[0] as i32, a[1], a[2])),
-        nr::WRITE => return wait(fs::write(thread, a[0] as i32, a[1], a[2])),
+        nr::READ => match fs::read_now(thread, a[0] as i32, a[1], a[2]) {
+            Some(result) => result,
+            None => return wait(fs::read(thread, a[0] as i32, a[1], a[2])),
+        },
+        nr::WRITE => match fs::write_now(thread, a[0] as i32, a[1], a[2]) {
+            Some(result) => result,
+            None => return wait(fs::write(thread, a[0] as i32, a[1], a[2])),
+        },
         nr::READV => return wait(fs::readv(thread, a[0] as i32, a[1], a[2])),
         nr::WRITEV => return wait(fs::writev(thread, a[0] as i32, a[1], a[2])),
         nr::PREAD64 => return wait(fs::pread(thread, a[0] as i32, a[1], a[2], a[3] as i64)),

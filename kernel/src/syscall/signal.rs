@@ -148,6 +148,7 @@ pub fn rt_sigprocmask(thread: &Thread, how: u32, new: usize, old: usize, size: u
             _ => return Err(Errno::EINVAL),
         };
         thread.inner.lock().mask = mask.blockable();
+        thread.signal_hint.store(true, core::sync::atomic::Ordering::Release);
     }
     if old != 0 {
         memory.write(old, &current)?;
@@ -175,6 +176,7 @@ pub async fn rt_sigsuspend(thread: &Arc<Thread>, mask: usize, size: usize) -> Re
         inner.saved_mask = Some(inner.mask);
         inner.mask = mask.blockable();
     }
+    thread.signal_hint.store(true, core::sync::atomic::Ordering::Release);
     // Sleeps until a signal is deliverable; the handler frame then restores the
     // saved mask when it returns (saved_mask goes into the frame's uc_sigmask).
     let result: Result<usize> = interruptible(core::future::pending()).await;

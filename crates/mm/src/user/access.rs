@@ -134,6 +134,30 @@ impl<F: PhysFrames> AddressSpace<F> {
         Ok(())
     }
 
+    /// Writes `data` at `va` into already mapped areas whatever their protection (the
+    /// kernel filling a program image it just mapped, e.g. read-only text). Pages are
+    /// allocated as needed. `EFAULT` if part of the range has no area.
+    pub fn fill(&mut self, va: VirtAddr, data: &[u8]) -> Result<()> {
+        let mut done = 0;
+        while done < data.len() {
+            let at = va.add(done);
+            let offset = at.0 % PAGE_SIZE;
+            let piece = (PAGE_SIZE - offset).min(data.len() - done);
+            let area = *self.area_at(at).ok_or(Errno::EFAULT)?;
+            let frame = self.fill_page(at.align_down(PAGE_SIZE), &area, Access::Read).map_err(|_| Errno::ENOMEM)?;
+            if self.frames.count(frame) > 1 {
+                return Err(Errno::EFAULT); // shared (copy-on-write) frames are not the kernel's to fill
+            }
+            // SAFETY: `piece` bytes at `offset` lie inside a frame of this space that no
+            // other space shares (checked just above).
+            unsafe {
+                core::ptr::copy_nonoverlapping(data.as_ptr().add(done), self.frames.ptr(frame).add(offset), piece)
+            };
+            done += piece;
+        }
+        Ok(())
+    }
+
     /// Maps a private area over `[va, va + mem_len)` (rounded out to pages, replacing
     /// what is there, as `MAP_FIXED`) whose first `data.len()` bytes are `data` and the
     /// rest zero: an ELF segment with its file part and its `.bss`, or the initial

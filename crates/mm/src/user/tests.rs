@@ -620,3 +620,18 @@ fn map_populate_faults_pages_in() {
     assert_eq!(space.resident_pages(), 3);
     assert!(self::flags(&space, start).contains(Flags::W));
 }
+
+#[test]
+fn fill_writes_through_read_only_protection_but_needs_an_area() {
+    let fixture = Fixture::new();
+    let mut space = fixture.space();
+    space
+        .map_area(VirtAddr(0x10000), 2 * PAGE_SIZE, Prot::READ | Prot::EXEC, MapFlags::PRIVATE | MapFlags::FIXED, AreaKind::Image)
+        .unwrap();
+    space.fill(VirtAddr(0x10ffe), b"abcd").unwrap();
+    let mut back = [0u8; 4];
+    space.read(VirtAddr(0x10ffe), &mut back).unwrap();
+    assert_eq!(&back, b"abcd", "written across the page boundary");
+    assert_eq!(space.write(VirtAddr(0x10000), b"x"), Err(Errno::EFAULT), "user writes still obey the protection");
+    assert_eq!(space.fill(VirtAddr(0x30000), b"x"), Err(Errno::EFAULT), "no area, no fill");
+}
