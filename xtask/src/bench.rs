@@ -22,9 +22,11 @@ use crate::qemu::{run_captured, Boot, Console, Ending};
 use crate::shell;
 
 /// Scripts the initramfs carries for the benchmarks (`coros_test=NAME` runs them).
+/// Each first sleeps 3 s (free under `-icount sleep=off`: idle guest time is skipped)
+/// so both kernels have finished their own boot-time work before anything is timed.
 pub const INITRAMFS_BENCHMARKS: &[(&str, &str)] = &[
-    ("bench-syscalls", "/usr/bin/bench-syscalls"),
-    ("bench-syscalls-quick", "/usr/bin/bench-syscalls quick"),
+    ("bench-syscalls", "sleep 3; /usr/bin/bench-syscalls"),
+    ("bench-syscalls-quick", "sleep 3; /usr/bin/bench-syscalls quick"),
 ];
 
 /// Every `bench NAME: ops=N ns=T` line of `output`, as (name, ns per op).

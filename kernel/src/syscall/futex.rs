@@ -1,9 +1,9 @@
 //! Futexes: a wait is a future parked on the futex's queue, woken by FUTEX_WAKE.
 //!
-//! Futexes are keyed by (address space, user address) for private futexes and by the
-//! physical address of the word for shared ones would be needed across processes; this
-//! first version keys every futex by (address space, address), which is right for
-//! threads and for FUTEX_PRIVATE_FLAG, the common case.
+//! Like Linux, a futex is keyed by (address space, user address) when it is private
+//! (FUTEX_PRIVATE_FLAG, or a word in private memory) and by the physical address of the
+//! word when it lives in shared memory, so processes mapping the same page meet on the
+//! same queue.
 
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
@@ -25,7 +25,8 @@ struct Waiter {
     woken: Arc<core::sync::atomic::AtomicBool>,
 }
 
-/// Key: (address space identity, user address).
+/// Key: (address space identity, user address), or (0, physical address) for a word
+/// in shared memory.
 type Key = (usize, usize);
 
 static FUTEXES: SpinLock<BTreeMap<Key, Vec<Waiter>>> = SpinLock::new(BTreeMap::new());
@@ -34,9 +35,25 @@ fn key(process: &Process, address: usize) -> Key {
     (Arc::as_ptr(&process.space()) as usize, address)
 }
 
+/// The key of a futex operation: private flag → per address space; otherwise the
+/// physical address if the word is in shared memory.
+fn key_for(process: &Process, address: usize, op: u32) -> Result<Key> {
+    if op & p::FUTEX_PRIVATE_FLAG != 0 {
+        return Ok(key(process, address));
+    }
+    let space = process.space();
+    let physical = space.lock().shared_physical_address(mm::VirtAddr(address))?;
+    Ok(match physical {
+        Some(physical) => (0, physical.0),
+        None => key(process, address),
+    })
+}
+
 /// Wakes up to `count` waiters of the futex at `address` (used at thread exit too).
 pub fn wake_address(process: &Process, address: usize, count: usize) -> usize {
-    wake(key(process, address), count, u32::MAX)
+    // Linux wakes the clear_child_tid word as a shared futex.
+    let key = key_for(process, address, 0).unwrap_or_else(|_| key(process, address));
+    wake(key, count, u32::MAX)
 }
 
 fn wake(key: Key, count: usize, bitset: u32) -> usize {
@@ -77,11 +94,11 @@ fn requeue(from: Key, to: Key, wake_count: usize, requeue_count: usize) -> usize
     woken + moved_count
 }
 
-async fn wait(thread: &Thread, address: usize, expected: u32, timeout: Option<timer::Instant>, bitset: u32) -> Result<usize> {
+async fn wait(thread: &Thread, address: usize, op: u32, expected: u32, timeout: Option<timer::Instant>, bitset: u32) -> Result<usize> {
     if bitset == 0 {
         return Err(Errno::EINVAL);
     }
-    let key = key(&thread.process, address);
+    let key = key_for(&thread.process, address, op)?;
     let memory = UserMemory(thread.process.space());
     let woken = Arc::new(core::sync::atomic::AtomicBool::new(false));
     let mut registered = false;
@@ -148,14 +165,14 @@ pub async fn futex(thread: &Arc<Thread>, address: usize, op: u32, value: u32, ti
         Ok(Some(timer::Instant::from_nanos(now.saturating_add(relative))))
     };
     match command {
-        p::FUTEX_WAIT => wait(thread, address, value, read_timeout(false)?, u32::MAX).await,
-        p::FUTEX_WAIT_BITSET => wait(thread, address, value, read_timeout(true)?, value3).await,
-        p::FUTEX_WAKE => Ok(wake(key(&thread.process, address), value as usize, u32::MAX)),
+        p::FUTEX_WAIT => wait(thread, address, op, value, read_timeout(false)?, u32::MAX).await,
+        p::FUTEX_WAIT_BITSET => wait(thread, address, op, value, read_timeout(true)?, value3).await,
+        p::FUTEX_WAKE => Ok(wake(key_for(&thread.process, address, op)?, value as usize, u32::MAX)),
         p::FUTEX_WAKE_BITSET => {
             if value3 == 0 {
                 return Err(Errno::EINVAL);
             }
-            Ok(wake(key(&thread.process, address), value as usize, value3))
+            Ok(wake(key_for(&thread.process, address, op)?, value as usize, value3))
         }
         p::FUTEX_REQUEUE | p::FUTEX_CMP_REQUEUE => {
             if command == p::FUTEX_CMP_REQUEUE {
@@ -165,7 +182,7 @@ pub async fn futex(thread: &Arc<Thread>, address: usize, op: u32, value: u32, ti
                 }
             }
             let requeue_count = timeout; // the fourth argument is val2 for requeue
-            Ok(requeue(key(&thread.process, address), key(&thread.process, address2), value as usize, requeue_count))
+            Ok(requeue(key_for(&thread.process, address, op)?, key_for(&thread.process, address2, op)?, value as usize, requeue_count))
         }
         _ => {
             log::debug!("futex op {op:#x} not supported");

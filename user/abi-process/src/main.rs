@@ -763,6 +763,34 @@ fn main() {
             },
         );
     }
+    // A futex word in MAP_SHARED memory is the same futex in parent and child
+    // (no FUTEX_PRIVATE_FLAG): the child waits, the parent's wake must reach it.
+    check("shared futex across fork", unsafe {
+        let word = libc::mmap(
+            std::ptr::null_mut(),
+            4096,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        ) as *mut u32;
+        let pid = spawn(|| {
+            let timeout = libc::timespec { tv_sec: 5, tv_nsec: 0 };
+            while std::ptr::read_volatile(word) == 0 {
+                let result = libc::syscall(libc::SYS_futex, word, libc::FUTEX_WAIT, 0, &timeout, 0, 0);
+                if result < 0 && errno() == libc::ETIMEDOUT {
+                    return 1;
+                }
+            }
+            0
+        });
+        sleep_ms(50);
+        std::ptr::write_volatile(word, 1);
+        libc::syscall(libc::SYS_futex, word, libc::FUTEX_WAKE, 1, 0, 0, 0);
+        let text = wait_text(pid);
+        libc::munmap(word.cast(), 4096);
+        text
+    });
     check(
         "cleanup",
         match std::fs::remove_dir_all(DIR) {

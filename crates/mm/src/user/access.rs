@@ -134,6 +134,18 @@ impl<F: PhysFrames> AddressSpace<F> {
         Ok(())
     }
 
+    /// The physical address behind user address `va` of a *shared* area (faulted in
+    /// for reading), for keys that must be the same in every process mapping the page
+    /// (shared futexes). `None` for private memory; `EFAULT` if `va` is not readable.
+    pub fn shared_physical_address(&mut self, va: VirtAddr) -> Result<Option<PhysAddr>> {
+        let area = *self.area_at(va).ok_or(Errno::EFAULT)?;
+        if !area.shared {
+            return Ok(None);
+        }
+        let frame = self.user_frame(va, Access::Read)?;
+        Ok(Some(frame.add(va.0 % PAGE_SIZE)))
+    }
+
     /// Writes `data` at `va` into already mapped areas whatever their protection (the
     /// kernel filling a program image it just mapped, e.g. read-only text). Pages are
     /// allocated as needed. `EFAULT` if part of the range has no area.
