@@ -108,6 +108,8 @@ fn syscall_table(quick: bool) -> Result<()> {
 pub struct Options {
     /// One repetition and small counts: a smoke test of the harness.
     pub quick: bool,
+    /// Only the system-call table.
+    pub syscalls_only: bool,
 }
 
 /// One guest figure parsed from `bench NAME: ops=.. ticks=.. ticks_per_second=..`.
@@ -172,6 +174,11 @@ fn children_cpu_time() -> Duration {
 /// Runs every benchmark and prints the table. Returns whether all ran.
 pub fn run(options: &Options) -> Result<bool> {
     let repetitions = if options.quick { 1 } else { 5 };
+    if options.syscalls_only {
+        println!("---- system calls: coros vs Linux 6.12 on the same QEMU, same initramfs ----");
+        syscall_table(options.quick)?;
+        return Ok(true);
+    }
 
     println!("---- host executor: coros vs tokio vs async-executor ----");
     let mut host = shell::cargo();

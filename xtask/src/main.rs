@@ -81,6 +81,9 @@ enum Task {
         /// One repetition with small counts (a smoke test of the harness).
         #[arg(long)]
         quick: bool,
+        /// Only the system-call table (coros vs Linux).
+        #[arg(long)]
+        syscalls_only: bool,
     },
 }
 
@@ -173,9 +176,9 @@ fn execute(task: Task) -> Result<ExitCode> {
             host_timeout: Duration::ZERO,
             miri_timeout: Duration::from_secs(1800),
         }))),
-        Task::Bench { quick } => {
+        Task::Bench { quick, syscalls_only } => {
             prereqs::ensure(Need::Base, false)?;
-            Ok(exit_code(bench::run(&bench::Options { quick })?))
+            Ok(exit_code(bench::run(&bench::Options { quick, syscalls_only })?))
         }
         Task::Test(args) => Ok(exit_code(harness::run(&harness::Options {
             filter: args.filter,

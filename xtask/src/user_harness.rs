@@ -47,7 +47,13 @@ pub fn prepare_initramfs() -> Result<PathBuf> {
     for package in &unpacked {
         println!("debian: {} {}", package.package, package.version);
     }
-    let programs = user_build::build_user_programs()?;
+    let mut programs = user_build::build_user_programs()?;
+    // The loader's ELF fixtures (static-pie, unaligned .data, shared pages) run as
+    // programs too, so their layouts are checked against Linux, not just parsed.
+    let fixtures = shell::repo_root().join("crates/loader/tests/fixtures");
+    for name in ["static_pie.elf", "data_bss.elf"] {
+        programs.push(fixtures.join(name));
+    }
     let mut tests: Vec<(&str, &str)> = crate::user_tests::all().map(|test| (test.name, test.command)).collect();
     tests.extend_from_slice(crate::bench::INITRAMFS_BENCHMARKS);
     let archive = initramfs::assemble(&initramfs::Contents {

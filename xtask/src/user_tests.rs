@@ -120,6 +120,18 @@ pub const USER_TESTS: &[UserTest] = &[
         known_gaps: &[],
         gap_reason: "",
     },
+    UserTest {
+        name: "elf-layouts",
+        // (The loader's shared_page.elf fixture is not run: its segments share one
+        // page with different permissions; Linux maps the second over the first and the
+        // program dies of SIGSEGV, coros merges them. The loader tests cover it.)
+        command: "/usr/bin/static_pie.elf; echo \"static-pie exit $?\"\n\
+                  /usr/bin/data_bss.elf; echo \"unaligned data exit $?\"",
+        exit_status: 0,
+        timeout: DEFAULT_TIMEOUT,
+        known_gaps: &[],
+        gap_reason: "",
+    },
 ];
 
 /// The kernel command line of a user-level test (the same for both kernels).
