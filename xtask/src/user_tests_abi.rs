@@ -59,8 +59,8 @@ pub const ABI_TESTS: &[UserTest] = &[
         command: "/usr/bin/abi-threads",
         exit_status: 0,
         timeout: TIMEOUT,
-        known_gaps: &["thread name in /proc/thread-self"],
-        gap_reason: "per-thread names (/proc/thread-self, /proc/PID/task) are not implemented yet",
+        known_gaps: &[],
+        gap_reason: "",
     },
     UserTest {
         name: "abi-pipes-poll",

@@ -54,6 +54,14 @@ enum Node {
     SysFile(&'static str),
     /// /proc/PID/environ as of the process's `exec_count` when it was looked up.
     Environ(u32, u64),
+    /// /proc/thread-self: a symlink to `PID/task/TID`.
+    ThreadSelf,
+    /// /proc/PID/task.
+    TaskDir(u32),
+    /// /proc/PID/task/TID.
+    Task(u32, u32),
+    /// /proc/PID/task/TID/comm.
+    TaskComm(u32, u32),
 }
 
 const GLOBAL_FILES: &[&str] = &["meminfo", "cpuinfo", "uptime", "mounts", "cmdline", "version", "loadavg", "stat", "filesystems"];
@@ -78,6 +86,10 @@ fn ino_of(node: Node) -> u64 {
         Node::SysDir(name) => 64 + SYS_DIRS.iter().position(|n| *n == name).unwrap_or(0) as u64,
         Node::SysFile(name) => 96 + SYS_FILES.iter().position(|n| *n == name).unwrap_or(0) as u64,
         Node::Environ(pid, _) => ((pid as u64) << 8) | 0x83,
+        Node::ThreadSelf => 3,
+        Node::TaskDir(pid) => ((pid as u64) << 8) | 0x84,
+        Node::Task(_, tid) => (2 << 40) | ((tid as u64) << 8),
+        Node::TaskComm(_, tid) => (2 << 40) | ((tid as u64) << 8) | 1,
     }
 }
 
@@ -200,6 +212,12 @@ fn generate(node: Node) -> Result<Vec<u8>> {
                 _ => return Err(Errno::ENOENT),
             }
         }
+        Node::TaskComm(_, tid) => {
+            let thread = crate::process::find_thread(tid).ok_or(Errno::ESRCH)?;
+            let mut name = thread.name();
+            name.push(b'\n');
+            return Ok(name);
+        }
         Node::Environ(pid, exec_count) => {
             let process = find_process(pid).ok_or(Errno::ESRCH)?;
             let inner = process.inner.lock();
@@ -214,10 +232,10 @@ impl Inode for ProcNode {
     fn metadata(&self) -> Metadata {
         let ino = ino_of(self.0);
         match self.0 {
-            Node::Root | Node::ProcessDir(_) | Node::FdDir(_) | Node::SysDir(_) => {
+            Node::Root | Node::ProcessDir(_) | Node::FdDir(_) | Node::SysDir(_) | Node::TaskDir(_) | Node::Task(..) => {
                 metadata(ino, FileType::Directory, 0o555, 0)
             }
-            Node::SelfLink | Node::ProcessExe(_) | Node::ProcessCwd(_) | Node::FdLink(..) => {
+            Node::SelfLink | Node::ThreadSelf | Node::ProcessExe(_) | Node::ProcessCwd(_) | Node::FdLink(..) => {
                 metadata(ino, FileType::Symlink, 0o777, 0)
             }
             _ => metadata(ino, FileType::Regular, 0o444, 0),
@@ -229,6 +247,8 @@ impl Inode for ProcNode {
             Node::Root => {
                 if name == b"self" {
                     Node::SelfLink
+                } else if name == b"thread-self" {
+                    Node::ThreadSelf
                 } else if name == b"sys" {
                     Node::SysDir("")
                 } else if let Some(global) = GLOBAL_FILES.iter().find(|n| n.as_bytes() == name) {
@@ -246,6 +266,8 @@ impl Inode for ProcNode {
                     Node::ProcessCwd(pid)
                 } else if name == b"fd" {
                     Node::FdDir(pid)
+                } else if name == b"task" {
+                    Node::TaskDir(pid)
                 } else if name == b"environ" {
                     let exec_count = find_process(pid).ok_or(Errno::ENOENT)?.inner.lock().exec_count;
                     Node::Environ(pid, exec_count)
@@ -254,6 +276,18 @@ impl Inode for ProcNode {
                     Node::ProcessFile(pid, file)
                 }
             }
+            Node::TaskDir(pid) => {
+                let tid: u32 = core::str::from_utf8(name).ok().and_then(|s| s.parse().ok()).ok_or(Errno::ENOENT)?;
+                let thread = crate::process::find_thread(tid).ok_or(Errno::ENOENT)?;
+                if thread.process.pid != pid {
+                    return Err(Errno::ENOENT);
+                }
+                Node::Task(pid, tid)
+            }
+            Node::Task(pid, tid) => match name {
+                b"comm" => Node::TaskComm(pid, tid),
+                _ => return Err(Errno::ENOENT),
+            },
             Node::FdDir(pid) => {
                 let fd: i32 = core::str::from_utf8(name).ok().and_then(|s| s.parse().ok()).ok_or(Errno::ENOENT)?;
                 let process = find_process(pid).ok_or(Errno::ENOENT)?;
@@ -283,6 +317,7 @@ impl Inode for ProcNode {
         match self.0 {
             Node::Root => {
                 entries.push((b"self".to_vec(), 2, FileType::Symlink));
+                entries.push((b"thread-self".to_vec(), 3, FileType::Symlink));
                 for name in GLOBAL_FILES {
                     entries.push((name.as_bytes().to_vec(), ino_of(Node::Global(name)), FileType::Regular));
                 }
@@ -297,6 +332,16 @@ impl Inode for ProcNode {
                 entries.push((b"exe".to_vec(), ino_of(Node::ProcessExe(pid)), FileType::Symlink));
                 entries.push((b"cwd".to_vec(), ino_of(Node::ProcessCwd(pid)), FileType::Symlink));
                 entries.push((b"fd".to_vec(), ino_of(Node::FdDir(pid)), FileType::Directory));
+                entries.push((b"task".to_vec(), ino_of(Node::TaskDir(pid)), FileType::Directory));
+            }
+            Node::TaskDir(pid) => {
+                let process = find_process(pid).ok_or(Errno::ENOENT)?;
+                for thread in process.threads() {
+                    entries.push((format!("{}", thread.tid).into_bytes(), ino_of(Node::Task(pid, thread.tid)), FileType::Directory));
+                }
+            }
+            Node::Task(pid, tid) => {
+                entries.push((b"comm".to_vec(), ino_of(Node::TaskComm(pid, tid)), FileType::Regular));
             }
             Node::FdDir(pid) => {
                 let process = find_process(pid).ok_or(Errno::ENOENT)?;
@@ -333,6 +378,10 @@ impl Inode for ProcNode {
                 Ok(format!("{pid}").into_bytes())
             }
             Node::ProcessExe(pid) => Ok(find_process(pid).ok_or(Errno::ENOENT)?.inner.lock().exe.clone()),
+            Node::ThreadSelf => {
+                let thread = crate::process::current().ok_or(Errno::ENOENT)?;
+                Ok(format!("{}/task/{}", thread.process.pid, thread.tid).into_bytes())
+            }
             Node::ProcessCwd(pid) => {
                 let process = find_process(pid).ok_or(Errno::ENOENT)?;
                 let (cwd, root) = {

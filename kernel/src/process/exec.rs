@@ -58,6 +58,7 @@ fn new_thread(tid: u32, process: &Arc<Process>, mask: SigSet) -> Arc<Thread> {
         exiting: AtomicBool::new(false),
         exit_code: AtomicI32::new(0),
         signal_hint: AtomicBool::new(true),
+        name: SpinLock::new(None),
         user_nanos: core::sync::atomic::AtomicU64::new(0),
         system_nanos: core::sync::atomic::AtomicU64::new(0),
     })

@@ -163,6 +163,9 @@ pub struct Thread {
     /// cleared when delivery finds none): lets the return to user mode skip the signal
     /// locks entirely in the common case.
     pub signal_hint: AtomicBool,
+    /// The thread's own name (prctl PR_SET_NAME by a thread other than the main one);
+    /// `None`: the process's `comm`.
+    pub name: SpinLock<Option<Vec<u8>>>,
     /// Nanoseconds spent in user mode.
     pub user_nanos: core::sync::atomic::AtomicU64,
     /// Nanoseconds spent handling its system calls and faults.
@@ -170,6 +173,11 @@ pub struct Thread {
 }
 
 impl Thread {
+    /// The thread's name (/proc/PID/task/TID/comm).
+    pub fn name(&self) -> Vec<u8> {
+        self.name.lock().clone().unwrap_or_else(|| self.process.inner.lock().comm.clone())
+    }
+
     /// (user, system) CPU nanoseconds of this thread.
     pub fn cpu_time(&self) -> (u64, u64) {
         (self.user_nanos.load(Ordering::Relaxed), self.system_nanos.load(Ordering::Relaxed))

@@ -71,11 +71,16 @@ pub fn prctl(thread: &Thread, option: u32, argument: usize) -> Result<usize> {
                 name.truncate(end);
             }
             name.truncate(15);
-            thread.process.inner.lock().comm = name;
+            // The main thread's name is the process's comm; other threads have their own.
+            if thread.tid == thread.process.pid {
+                thread.process.inner.lock().comm = name;
+            } else {
+                *thread.name.lock() = Some(name);
+            }
             Ok(0)
         }
         p::PR_GET_NAME => {
-            let mut name = thread.process.inner.lock().comm.clone();
+            let mut name = thread.name();
             name.resize(16, 0);
             memory(thread).write_bytes(argument, &name)?;
             Ok(0)
