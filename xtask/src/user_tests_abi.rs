@@ -51,8 +51,8 @@ pub const ABI_TESTS: &[UserTest] = &[
         command: "/usr/bin/abi-time",
         exit_status: 0,
         timeout: TIMEOUT,
-        known_gaps: &["timer_", "timer expiry"],
-        gap_reason: "POSIX timers (timer_create/settime/delete) are not implemented yet",
+        known_gaps: &[],
+        gap_reason: "",
     },
     UserTest {
         name: "abi-threads",

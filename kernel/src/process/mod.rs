@@ -98,9 +98,25 @@ pub struct ProcessInner {
     pub did_exec: bool,
     /// The parent is blocked in vfork until this process execs or exits.
     pub vfork_parent_waiting: bool,
+    /// POSIX timers (timer_create), by id.
+    pub posix_timers: BTreeMap<i32, PosixTimer>,
     /// ITIMER_REAL: the task that sends SIGALRM (dropping it disarms the timer), its
     /// next expiry (monotonic ns) and its interval (ns, 0 = one shot).
     pub real_timer: Option<(executor::JoinHandle<()>, u64, u64)>,
+}
+
+/// A POSIX timer (timer_create): what it sends, and while armed the task that sends it.
+pub struct PosixTimer {
+    /// The clock it measures (CLOCK_REALTIME / MONOTONIC / BOOTTIME).
+    pub clock: u32,
+    /// The signal to send (`None`: SIGEV_NONE).
+    pub signal: Option<Signal>,
+    /// `sigev_value`, delivered in `si_value`.
+    pub value: u64,
+    /// SIGEV_THREAD_ID: the thread that gets the signal.
+    pub thread: Option<Pid>,
+    /// While armed: the task, the next expiry (monotonic ns) and the interval (ns).
+    pub armed: Option<(executor::JoinHandle<()>, u64, u64)>,
 }
 
 /// A process.

@@ -209,6 +209,11 @@ pub fn decode<'a>(thread: &'a Arc<Thread>, context: &mut UserContext) -> Dispatc
         nr::CLOCK_GETRES => time::clock_getres(thread, a[0] as u32, a[1]),
         nr::GETTIMEOFDAY => time::gettimeofday(thread, a[0]),
         nr::TIMES => time::times(thread, a[0]),
+        nr::TIMER_CREATE => time::timer_create(thread, a[0] as u32, a[1], a[2]),
+        nr::TIMER_SETTIME => time::timer_settime(thread, a[0] as i32, a[1] as u32, a[2], a[3]),
+        nr::TIMER_GETTIME => time::timer_gettime(thread, a[0] as i32, a[1]),
+        nr::TIMER_GETOVERRUN => time::timer_getoverrun(thread, a[0] as i32),
+        nr::TIMER_DELETE => time::timer_delete(thread, a[0] as i32),
         nr::SETITIMER => time::setitimer(thread, a[0] as u32, a[1], a[2]),
         nr::GETITIMER => time::getitimer(thread, a[0] as u32, a[1]),
         // futex

@@ -210,3 +210,147 @@ pub fn setitimer(thread: &Thread, which: u32, new: usize, old: usize) -> Result<
 pub fn getitimer(thread: &Thread, which: u32, old: usize) -> Result<usize> {
     setitimer(thread, which, 0, old)
 }
+
+// ---- POSIX timers --------------------------------------------------------------------
+
+const SIGEV_SIGNAL: i32 = 0;
+const SIGEV_NONE: i32 = 1;
+const SIGEV_THREAD_ID: i32 = 4;
+
+/// `struct sigevent` as the kernel reads it (64 bytes).
+#[repr(C)]
+#[derive(Clone, Copy, zerocopy::FromBytes, zerocopy::IntoBytes, zerocopy::Immutable, zerocopy::KnownLayout)]
+struct SigEvent {
+    value: u64,
+    signo: i32,
+    notify: i32,
+    thread_id: i32,
+    _pad: [i32; 11],
+}
+
+fn to_timespec(nanos: u64) -> Timespec {
+    timespec(nanos)
+}
+
+pub fn timer_create(thread: &Thread, clock: u32, event: usize, id_out: usize) -> Result<usize> {
+    if !matches!(clock, t::CLOCK_REALTIME | t::CLOCK_MONOTONIC | t::CLOCK_BOOTTIME) {
+        return Err(Errno::EINVAL);
+    }
+    let memory = memory(thread);
+    let mut inner = thread.process.inner.lock();
+    let id = (0..).find(|id| !inner.posix_timers.contains_key(id)).unwrap_or(0);
+    let (signal, value, target) = if event == 0 {
+        (Some(abi::signal::Signal::SIGALRM), id as u64, None)
+    } else {
+        drop(inner);
+        let event: SigEvent = memory.read(event)?;
+        inner = thread.process.inner.lock();
+        match event.notify {
+            SIGEV_NONE => (None, event.value, None),
+            SIGEV_SIGNAL | SIGEV_THREAD_ID => {
+                let signal = abi::signal::Signal::new(event.signo as u32).ok_or(Errno::EINVAL)?;
+                let target = (event.notify == SIGEV_THREAD_ID).then_some(event.thread_id as u32);
+                (Some(signal), event.value, target)
+            }
+            _ => return Err(Errno::EINVAL),
+        }
+    };
+    inner.posix_timers.insert(id, crate::process::PosixTimer { clock, signal, value, thread: target, armed: None });
+    drop(inner);
+    if let Err(error) = memory.write(id_out, &id) {
+        thread.process.inner.lock().posix_timers.remove(&id);
+        return Err(error);
+    }
+    Ok(0)
+}
+
+/// The task of an armed POSIX timer.
+async fn posix_timer(process: alloc::sync::Weak<crate::process::Process>, id: i32, mut deadline: u64, interval: u64) {
+    loop {
+        crate::runtime::timers().sleep_until(timer::Instant::from_nanos(deadline)).await;
+        let Some(process) = process.upgrade() else { return };
+        let (signal, value, target) = {
+            let inner = process.inner.lock();
+            let Some(timer) = inner.posix_timers.get(&id) else { return };
+            (timer.signal, timer.value, timer.thread)
+        };
+        if let Some(signal) = signal {
+            let info = abi::signal::SigInfo::timer(signal, id, 0, value);
+            match target.and_then(crate::process::find_thread) {
+                Some(thread) => crate::process::signal::send_to_thread(&thread, signal, info),
+                None => crate::process::signal::send_to_process(&process, signal, info),
+            }
+        }
+        let mut inner = process.inner.lock();
+        let Some(timer) = inner.posix_timers.get_mut(&id) else { return };
+        if interval == 0 {
+            timer.armed = None; // drops this task's own handle: it ends here
+            return;
+        }
+        deadline += interval;
+        if let Some(armed) = timer.armed.as_mut() {
+            armed.1 = deadline;
+        }
+    }
+}
+
+fn timer_state(thread: &Thread, id: i32) -> Result<abi::Itimerspec> {
+    let inner = thread.process.inner.lock();
+    let timer = inner.posix_timers.get(&id).ok_or(Errno::EINVAL)?;
+    let now = crate::time::monotonic_nanos();
+    Ok(match &timer.armed {
+        Some((_, deadline, interval)) => abi::Itimerspec {
+            it_interval: to_timespec(*interval),
+            it_value: to_timespec(deadline.saturating_sub(now).max(1)),
+        },
+        None => abi::Itimerspec::default(),
+    })
+}
+
+pub fn timer_settime(thread: &Thread, id: i32, flags: u32, new: usize, old: usize) -> Result<usize> {
+    let memory = memory(thread);
+    let value: abi::Itimerspec = memory.read(new)?;
+    let first = value.it_value.to_duration()?.as_nanos() as u64;
+    let interval = value.it_interval.to_duration()?.as_nanos() as u64;
+    let previous = timer_state(thread, id)?;
+    let clock = thread.process.inner.lock().posix_timers.get(&id).ok_or(Errno::EINVAL)?.clock;
+    let now = crate::time::monotonic_nanos();
+    let deadline = if flags & t::TIMER_ABSTIME != 0 {
+        let clock_now = clock_nanos(thread, clock)?;
+        now + first.saturating_sub(clock_now)
+    } else {
+        now + first
+    };
+    let old_task = {
+        let mut inner = thread.process.inner.lock();
+        let timer = inner.posix_timers.get_mut(&id).ok_or(Errno::EINVAL)?;
+        let old_task = timer.armed.take();
+        if first != 0 {
+            let task = crate::runtime::spawn(posix_timer(alloc::sync::Arc::downgrade(&thread.process), id, deadline, interval));
+            timer.armed = Some((task, deadline, interval));
+        }
+        old_task
+    };
+    drop(old_task); // cancels the previous arming
+    if old != 0 {
+        memory.write(old, &previous)?;
+    }
+    Ok(0)
+}
+
+pub fn timer_gettime(thread: &Thread, id: i32, out: usize) -> Result<usize> {
+    let state = timer_state(thread, id)?;
+    memory(thread).write(out, &state)?;
+    Ok(0)
+}
+
+pub fn timer_getoverrun(thread: &Thread, id: i32) -> Result<usize> {
+    timer_state(thread, id)?;
+    Ok(0)
+}
+
+pub fn timer_delete(thread: &Thread, id: i32) -> Result<usize> {
+    let timer = thread.process.inner.lock().posix_timers.remove(&id).ok_or(Errno::EINVAL)?;
+    drop(timer); // cancels its task
+    Ok(0)
+}
