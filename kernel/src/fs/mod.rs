@@ -7,6 +7,7 @@
 //! mounted later reach the same console.
 
 pub mod console;
+pub mod eventpoll;
 pub mod procfs;
 
 use alloc::sync::Arc;

@@ -1343,3 +1343,87 @@ pub fn umask(thread: &Thread, mask: u32) -> Result<usize> {
     inner.umask = mask & 0o777;
     Ok(old as usize)
 }
+
+// ---- eventfd and epoll ---------------------------------------------------------------
+
+pub fn eventfd2(thread: &Thread, initial: u32, flags: u32) -> Result<usize> {
+    const EFD_SEMAPHORE: u32 = 1;
+    if flags & !(f::O_CLOEXEC | f::O_NONBLOCK | EFD_SEMAPHORE) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let inode: Arc<dyn vfs::Inode> = crate::fs::eventpoll::EventFd::new(initial as u64, flags & EFD_SEMAPHORE != 0);
+    let file = OpenFile::new(inode.clone(), inode, None, OpenFlags::RDWR | OpenFlags(flags & f::O_NONBLOCK));
+    Ok(thread.process.files().lock().insert(file, flags & f::O_CLOEXEC != 0)? as usize)
+}
+
+pub fn epoll_create1(thread: &Thread, flags: u32) -> Result<usize> {
+    if flags & !abi::poll::EPOLL_CLOEXEC != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let inode: Arc<dyn vfs::Inode> = crate::fs::eventpoll::Epoll::new();
+    let file = OpenFile::new(inode.clone(), inode, None, OpenFlags::RDWR);
+    Ok(thread.process.files().lock().insert(file, flags & abi::poll::EPOLL_CLOEXEC != 0)? as usize)
+}
+
+fn epoll_of(thread: &Thread, epfd: i32) -> Result<(Arc<OpenFile>, ())> {
+    let file = file(thread, epfd)?;
+    if vfs::downcast_ref::<crate::fs::eventpoll::Epoll>(file.io().as_ref()).is_none() {
+        return Err(Errno::EINVAL);
+    }
+    Ok((file, ()))
+}
+
+pub fn epoll_ctl(thread: &Thread, epfd: i32, op: u32, fd: i32, event: usize) -> Result<usize> {
+    let (epoll_file, ()) = epoll_of(thread, epfd)?;
+    let target = file(thread, fd)?;
+    if fd == epfd {
+        return Err(Errno::EINVAL);
+    }
+    if matches!(target.inode().kind(), FileType::Regular | FileType::Directory) && target.location().is_some() {
+        return Err(Errno::EPERM); // files that cannot block are not pollable through epoll
+    }
+    let (events, data) = if op == abi::poll::EPOLL_CTL_DEL {
+        (0, 0)
+    } else {
+        let event: abi::EpollEvent = memory(thread).read(event)?;
+        (event.events, event.data)
+    };
+    let epoll = vfs::downcast_ref::<crate::fs::eventpoll::Epoll>(epoll_file.io().as_ref()).expect("checked above");
+    epoll.control(op, fd, target, events, data)?;
+    Ok(0)
+}
+
+pub async fn epoll_pwait(thread: &Arc<Thread>, epfd: i32, events: usize, max: i32, timeout_ms: i32, mask: usize, mask_size: usize) -> Result<usize> {
+    if max <= 0 || max as usize > (i32::MAX as usize) / core::mem::size_of::<abi::EpollEvent>() {
+        return Err(Errno::EINVAL);
+    }
+    let (epoll_file, ()) = epoll_of(thread, epfd)?;
+    let epoll = vfs::downcast_arc::<crate::fs::eventpoll::Epoll>(epoll_file.io()).ok_or(Errno::EINVAL)?;
+    let old_mask = with_temporary_mask(thread, mask, mask_size)?;
+    let mut sleep = (timeout_ms >= 0).then(|| crate::runtime::sleep(core::time::Duration::from_millis(timeout_ms as u64)));
+    let result = interruptible(core::future::poll_fn(|cx| {
+        let ready = epoll.poll_events(cx, max as usize);
+        if !ready.is_empty() {
+            return Poll::Ready(Ok(ready));
+        }
+        if let Some(sleep) = sleep.as_mut() {
+            if core::pin::Pin::new(sleep).poll(cx).is_ready() {
+                return Poll::Ready(Ok(Vec::new()));
+            }
+        }
+        Poll::Pending
+    }))
+    .await;
+    if let Some(old) = old_mask {
+        thread.inner.lock().mask = old;
+    }
+    let ready = match result {
+        Err(Errno::ERESTARTSYS) => return Err(Errno::EINTR),
+        other => other?,
+    };
+    let memory = memory(thread);
+    for (index, event) in ready.iter().enumerate() {
+        memory.write(events + index * core::mem::size_of::<abi::EpollEvent>(), event)?;
+    }
+    Ok(ready.len())
+}
