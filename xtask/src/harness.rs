@@ -35,7 +35,7 @@ use crate::test_results::{parse_test_result, Tally};
 use crate::user_harness;
 
 /// The crates miri checks.
-pub const MIRI_PACKAGES: &[&str] = &["ksync", "timer", "executor"];
+pub const MIRI_PACKAGES: &[&str] = &["ksync", "timer", "executor", "mm"];
 /// How many lines of a failing QEMU test's output are shown.
 const FAILURE_TAIL_LINES: usize = 40;
 

@@ -67,8 +67,8 @@ pub const ABI_TESTS: &[UserTest] = &[
         command: "/usr/bin/abi-pipes-poll",
         exit_status: 0,
         timeout: TIMEOUT,
-        known_gaps: &["socketpair"],
-        gap_reason: "AF_UNIX sockets are not implemented yet",
+        known_gaps: &[],
+        gap_reason: "",
     },
     UserTest {
         name: "abi-stress",

@@ -210,3 +210,56 @@ impl Inode for Epoll {
         false
     }
 }
+
+/// One end of an AF_UNIX stream socket pair: it reads from one pipe and writes into
+/// the other, so the two ends are connected both ways (socketpair(2)).
+pub struct SocketEnd {
+    ino: u64,
+    incoming: Arc<vfs::PipeEnd>,
+    outgoing: Arc<vfs::PipeEnd>,
+}
+
+/// A connected pair of stream sockets.
+pub fn socket_pair() -> (Arc<SocketEnd>, Arc<SocketEnd>) {
+    let (a_read, b_write) = vfs::pipe();
+    let (b_read, a_write) = vfs::pipe();
+    let next = || NEXT_INO.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+    (
+        Arc::new(SocketEnd { ino: next(), incoming: a_read, outgoing: a_write }),
+        Arc::new(SocketEnd { ino: next(), incoming: b_read, outgoing: b_write }),
+    )
+}
+
+impl Inode for SocketEnd {
+    fn metadata(&self) -> Metadata {
+        let mut metadata = anon_metadata(self.ino);
+        metadata.kind = FileType::Socket;
+        metadata.perm = 0o777;
+        metadata
+    }
+
+    fn poll_read_at(&self, cx: &mut Context<'_>, offset: u64, buf: &mut [u8]) -> Poll<Result<usize>> {
+        self.incoming.poll_read_at(cx, offset, buf)
+    }
+
+    fn poll_write_at(&self, cx: &mut Context<'_>, offset: u64, buf: &[u8]) -> Poll<Result<usize>> {
+        self.outgoing.poll_write_at(cx, offset, buf)
+    }
+
+    fn poll_ready(&self, cx: &mut Context<'_>, events: Events) -> Poll<Events> {
+        let input = self.incoming.poll_ready(cx, Events(events.0 & !Events::OUT.0));
+        let output = self.outgoing.poll_ready(cx, Events(events.0 & Events::OUT.0));
+        let mut ready = 0;
+        if let Poll::Ready(found) = input {
+            ready |= found.0;
+        }
+        if let Poll::Ready(found) = output {
+            ready |= found.0 & (Events::OUT.0 | Events::ERR.0);
+        }
+        if ready == 0 { Poll::Pending } else { Poll::Ready(Events(ready)) }
+    }
+
+    fn is_seekable(&self) -> bool {
+        false
+    }
+}

@@ -1427,3 +1427,36 @@ pub async fn epoll_pwait(thread: &Arc<Thread>, epfd: i32, events: usize, max: i3
     }
     Ok(ready.len())
 }
+
+/// socketpair: AF_UNIX SOCK_STREAM only (two pipes, crossed).
+pub fn socketpair(thread: &Thread, domain: u32, kind: u32, protocol: u32, fds: usize) -> Result<usize> {
+    const AF_UNIX: u32 = 1;
+    const SOCK_STREAM: u32 = 1;
+    const SOCK_NONBLOCK: u32 = f::O_NONBLOCK;
+    const SOCK_CLOEXEC: u32 = f::O_CLOEXEC;
+    if domain != AF_UNIX {
+        return Err(Errno::EAFNOSUPPORT);
+    }
+    if kind & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != SOCK_STREAM || protocol != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let (a, b) = crate::fs::eventpoll::socket_pair();
+    let flags = OpenFlags::RDWR | OpenFlags(kind & SOCK_NONBLOCK);
+    let (a, b): (Arc<dyn vfs::Inode>, Arc<dyn vfs::Inode>) = (a, b);
+    let files = thread.process.files();
+    let cloexec = kind & SOCK_CLOEXEC != 0;
+    let first = files.lock().insert(OpenFile::new(a.clone(), a, None, flags), cloexec)?;
+    let second = match files.lock().insert(OpenFile::new(b.clone(), b, None, flags), cloexec) {
+        Ok(fd) => fd,
+        Err(error) => {
+            let _ = files.lock().remove(first);
+            return Err(error);
+        }
+    };
+    if let Err(error) = memory(thread).write(fds, &[first, second]) {
+        let _ = files.lock().remove(first);
+        let _ = files.lock().remove(second);
+        return Err(error);
+    }
+    Ok(0)
+}

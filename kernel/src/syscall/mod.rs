@@ -132,6 +132,7 @@ pub fn decode<'a>(thread: &'a Arc<Thread>, context: &mut UserContext) -> Dispatc
         nr::PWRITE64 => return wait(fs::pwrite(thread, a[0] as i32, a[1], a[2], a[3] as i64)),
         nr::PREADV => return wait(fs::preadv(thread, a[0] as i32, a[1], a[2], a[3] as i64)),
         nr::PWRITEV => return wait(fs::pwritev(thread, a[0] as i32, a[1], a[2], a[3] as i64)),
+        nr::SOCKETPAIR => fs::socketpair(thread, a[0] as u32, a[1] as u32, a[2] as u32, a[3]),
         nr::EVENTFD2 => fs::eventfd2(thread, a[0] as u32, a[1] as u32),
         nr::EPOLL_CREATE1 => fs::epoll_create1(thread, a[0] as u32),
         nr::EPOLL_CTL => fs::epoll_ctl(thread, a[0] as i32, a[1] as u32, a[2] as i32, a[3]),
