@@ -106,9 +106,13 @@ pub fn boot_hart(hart_id: usize, device_tree_pa: usize) -> ! {
     crate::fs::init(initrd);
     crate::fs::console::enable_input();
 
+    arch::boot::announce_ready();
     for &other in machine.harts.iter().filter(|&&other| other != hart_id && other < MAX_HARTS) {
         if let Err(error) = arch::boot::start_hart(other) {
-            println!("warning: hart {other} did not start (SBI error {error})");
+            // SBI_ERR_ALREADY_AVAILABLE (-6): it is already running (it joined by itself).
+            if error as isize != -6 {
+                println!("warning: hart {other} did not start (SBI error {})", error as isize);
+            }
         }
     }
 

@@ -23,6 +23,16 @@ global_asm!(
 _start:
     li      t0, {max_harts}
     bgeu    a0, t0, 9f
+    // Only one hart may boot the kernel. Should the firmware ever send a second one
+    // here (seen rarely under heavy host load), it waits until the kernel is up and
+    // then joins as a secondary hart.
+    la      t0, boot_claimed
+    li      t1, 1
+    .option push
+    .option arch, +a
+    amoswap.w.aqrl t1, t1, (t0)
+    .option pop
+    bnez    t1, 7f
     // Clear .bss (the boot page table lives in .data and is not touched).
     la      t0, __bss_start
     la      t1, __bss_end
@@ -44,6 +54,18 @@ _start:
     li      fp, 0
     li      ra, 0
     jr      t1
+7:  la      t0, boot_ready
+8:  lw      t1, 0(t0)
+    beqz    t1, 8b
+    fence   r, rw
+    // a1 = this hart's stack top (virtual), as hart_start would pass it.
+    la      a1, __hart_stacks
+    addi    t1, a0, 1
+    slli    t0, t1, {stack_shift}
+    add     a1, a1, t0
+    li      t0, {offset}
+    add     a1, a1, t0
+    j       _start_secondary
 9:  wfi
     j       9b
 
@@ -71,6 +93,15 @@ enable_boot_paging:
     sfence.vma
     ret
 
+    .section .data
+    .align 2
+    .globl boot_claimed
+boot_claimed:
+    .word 0
+    .globl boot_ready
+boot_ready:
+    .word 0
+
     .section .data.boot_page_table
     .align 12
 boot_page_table:
@@ -93,6 +124,17 @@ boot_page_table:
 
 extern "C" {
     fn _start_secondary();
+}
+
+extern "C" {
+    static boot_ready: core::sync::atomic::AtomicU32;
+}
+
+/// Lets a hart the firmware sent to `_start` by mistake join as a secondary hart (the
+/// kernel page table, executor and timers exist from now on).
+pub fn announce_ready() {
+    // SAFETY: `boot_ready` is a 4-byte word in .data defined by the boot assembly.
+    unsafe { boot_ready.store(1, core::sync::atomic::Ordering::Release) };
 }
 
 /// The top (exclusive end) of hart `hart_id`'s stack, as a kernel virtual address.

@@ -643,19 +643,24 @@ pub fn pipe2(thread: &Thread, fds: usize, flags: u32) -> Result<usize> {
         return Err(Errno::EINVAL);
     }
     let (read_end, write_end) = vfs::open_pipe(OpenFlags(flags & f::O_NONBLOCK));
-    let cloexec = flags & f::O_CLOEXEC != 0;
+    install_pair(thread, read_end, write_end, flags & f::O_CLOEXEC != 0, fds)
+}
+
+/// Installs two new files as the lowest free fds and stores them at `fds` (pipe2,
+/// socketpair); on any failure neither stays installed.
+fn install_pair(thread: &Thread, first: Arc<OpenFile>, second: Arc<OpenFile>, cloexec: bool, fds: usize) -> Result<usize> {
     let files = thread.process.files();
-    let read_fd = files.lock().insert(read_end, cloexec)?;
-    let write_fd = match files.lock().insert(write_end, cloexec) {
+    let first_fd = files.lock().insert(first, cloexec)?;
+    let second_fd = match files.lock().insert(second, cloexec) {
         Ok(fd) => fd,
         Err(error) => {
-            let _ = files.lock().remove(read_fd);
+            let _ = files.lock().remove(first_fd);
             return Err(error);
         }
     };
-    if let Err(error) = memory(thread).write(fds, &[read_fd, write_fd]) {
-        let _ = files.lock().remove(read_fd);
-        let _ = files.lock().remove(write_fd);
+    if let Err(error) = memory(thread).write(fds, &[first_fd, second_fd]) {
+        let _ = files.lock().remove(first_fd);
+        let _ = files.lock().remove(second_fd);
         return Err(error);
     }
     Ok(0)
@@ -899,16 +904,16 @@ fn read_iovecs(thread: &Thread, iov: usize, count: usize) -> Result<Vec<Iovec>> 
     (0..count).map(|index| memory.read::<Iovec>(iov + index * core::mem::size_of::<Iovec>())).collect()
 }
 
-pub async fn readv(thread: &Arc<Thread>, fd: i32, iov: usize, count: usize) -> Result<usize> {
-    let file = file(thread, fd)?;
-    let vectors = read_iovecs(thread, iov, count)?;
+/// Reads into each user buffer of `vectors` in turn (at `offset` onwards if given);
+/// stops at the first short read, like Linux.
+async fn read_vectors(thread: &Thread, file: &Arc<OpenFile>, vectors: Vec<Iovec>, offset: Option<i64>) -> Result<usize> {
     let mut total = 0;
     for vector in vectors {
         if vector.iov_len == 0 {
             continue;
         }
-        let read = read_into_user(thread, &file, vector.iov_base as usize, vector.iov_len as usize, None).await;
-        match read {
+        let at = offset.map(|offset| offset + total as i64);
+        match read_into_user(thread, file, vector.iov_base as usize, vector.iov_len as usize, at).await {
             Ok(read) => {
                 total += read;
                 if read < vector.iov_len as usize {
@@ -922,20 +927,31 @@ pub async fn readv(thread: &Arc<Thread>, fd: i32, iov: usize, count: usize) -> R
     Ok(total)
 }
 
-pub async fn writev(thread: &Arc<Thread>, fd: i32, iov: usize, count: usize) -> Result<usize> {
-    let file = file(thread, fd)?;
-    let vectors = read_iovecs(thread, iov, count)?;
-    // Gather into one buffer so the write is one operation (atomic on pipes, one line
-    // on the terminal), as Linux does for small writes.
+/// Copies the user buffers of `vectors` into one kernel buffer (one write, atomic on a
+/// pipe and one line on the terminal, as Linux does for small writes).
+fn gather(thread: &Thread, vectors: &[Iovec]) -> Result<Vec<u8>> {
     let memory = memory(thread);
     let mut gathered = Vec::new();
-    for vector in &vectors {
+    for vector in vectors {
         let len = vector.iov_len as usize;
         if gathered.len() + len > MAX_RW_COUNT {
             return Err(Errno::EINVAL);
         }
         gathered.extend_from_slice(&memory.read_bytes(vector.iov_base as usize, len)?);
     }
+    Ok(gathered)
+}
+
+pub async fn readv(thread: &Arc<Thread>, fd: i32, iov: usize, count: usize) -> Result<usize> {
+    let file = file(thread, fd)?;
+    let vectors = read_iovecs(thread, iov, count)?;
+    read_vectors(thread, &file, vectors, None).await
+}
+
+pub async fn writev(thread: &Arc<Thread>, fd: i32, iov: usize, count: usize) -> Result<usize> {
+    let file = file(thread, fd)?;
+    let vectors = read_iovecs(thread, iov, count)?;
+    let gathered = gather(thread, &vectors)?;
     if !file.flags().writable() {
         return Err(Errno::EBADF);
     }
@@ -964,24 +980,7 @@ pub async fn preadv(thread: &Arc<Thread>, fd: i32, iov: usize, count: usize, off
         return Err(Errno::ESPIPE);
     }
     let vectors = read_iovecs(thread, iov, count)?;
-    let mut total = 0;
-    for vector in vectors {
-        if vector.iov_len == 0 {
-            continue;
-        }
-        let read = read_into_user(thread, &file, vector.iov_base as usize, vector.iov_len as usize, Some(offset + total as i64)).await;
-        match read {
-            Ok(read) => {
-                total += read;
-                if read < vector.iov_len as usize {
-                    break;
-                }
-            }
-            Err(error) if total == 0 => return Err(error),
-            Err(_) => break,
-        }
-    }
-    Ok(total)
+    read_vectors(thread, &file, vectors, Some(offset)).await
 }
 
 pub async fn pwritev(thread: &Arc<Thread>, fd: i32, iov: usize, count: usize, offset: i64) -> Result<usize> {
@@ -993,11 +992,7 @@ pub async fn pwritev(thread: &Arc<Thread>, fd: i32, iov: usize, count: usize, of
         return Err(Errno::ESPIPE);
     }
     let vectors = read_iovecs(thread, iov, count)?;
-    let memory = memory(thread);
-    let mut gathered = Vec::new();
-    for vector in &vectors {
-        gathered.extend_from_slice(&memory.read_bytes(vector.iov_base as usize, vector.iov_len as usize)?);
-    }
+    let gathered = gather(thread, &vectors)?;
     if !file.flags().writable() {
         return Err(Errno::EBADF);
     }
@@ -1443,20 +1438,6 @@ pub fn socketpair(thread: &Thread, domain: u32, kind: u32, protocol: u32, fds: u
     let (a, b) = crate::fs::eventpoll::socket_pair();
     let flags = OpenFlags::RDWR | OpenFlags(kind & SOCK_NONBLOCK);
     let (a, b): (Arc<dyn vfs::Inode>, Arc<dyn vfs::Inode>) = (a, b);
-    let files = thread.process.files();
-    let cloexec = kind & SOCK_CLOEXEC != 0;
-    let first = files.lock().insert(OpenFile::new(a.clone(), a, None, flags), cloexec)?;
-    let second = match files.lock().insert(OpenFile::new(b.clone(), b, None, flags), cloexec) {
-        Ok(fd) => fd,
-        Err(error) => {
-            let _ = files.lock().remove(first);
-            return Err(error);
-        }
-    };
-    if let Err(error) = memory(thread).write(fds, &[first, second]) {
-        let _ = files.lock().remove(first);
-        let _ = files.lock().remove(second);
-        return Err(error);
-    }
-    Ok(0)
+    let (a, b) = (OpenFile::new(a.clone(), a, None, flags), OpenFile::new(b.clone(), b, None, flags));
+    install_pair(thread, a, b, kind & SOCK_CLOEXEC != 0, fds)
 }
