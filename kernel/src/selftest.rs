@@ -29,6 +29,14 @@ pub async fn run(name: &str) -> u16 {
         "timer-no-idle-tick" => timer_no_idle_tick().await,
         "page-table-wx" => page_table_wx(),
         "rtc" => rtc().await,
+        "boot-race" => {
+            // One hart was started at the boot entry (see boot.rs); it must have joined
+            // as a secondary instead of booting the kernel a second time.
+            let online = crate::boot::harts_online();
+            let expected = crate::boot::machine().harts.len();
+            println!("boot-race: {online} of {expected} harts online");
+            assert_eq!(online, expected, "a hart sent to _start did not join");
+        }
         "panic" => panic!("deliberate panic requested by test=panic"),
         "fault" => {
             // SAFETY: deliberately not safe: reads an unmapped address to check that a

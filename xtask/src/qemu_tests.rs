@@ -104,7 +104,24 @@ pub const QEMU_TESTS: &[QemuTest] = &[
     self_test!("timer-no-idle-tick"),
     self_test!("page-table-wx"),
     self_test!("rtc"),
+    QemuTest {
+        name: "boot-race",
+        append: "test=boot-race",
+        smp: &[4],
+        expect: &["boot-race: 4 of 4 harts online", "test boot-race ... ok"],
+        exit_code: 0,
+        timeout: Duration::from_secs(60),
+        check: Some(check_single_boot),
+    },
 ];
+
+/// The kernel announced its boot exactly once (no second hart booted it again).
+fn check_single_boot(output: &str) -> Result<(), String> {
+    match output.matches("booting on hart").count() {
+        1 => Ok(()),
+        count => Err(format!("the kernel booted {count} times")),
+    }
+}
 
 /// Judges one captured run of `test`: `Err` carries every reason it failed.
 pub fn evaluate(test: &QemuTest, run: &Captured) -> Result<(), String> {

@@ -123,6 +123,7 @@ boot_page_table:
 );
 
 extern "C" {
+    fn _start();
     fn _start_secondary();
 }
 
@@ -144,10 +145,20 @@ pub fn stack_top(hart_id: usize) -> usize {
 
 /// Starts hart `hart_id` through SBI HSM; it enters the kernel at `coros_secondary`.
 pub fn start_hart(hart_id: usize) -> Result<(), usize> {
+    start_hart_at(hart_id, _start_secondary)
+}
+
+/// Starts hart `hart_id` at the boot entry `_start`, as a confused firmware might: the
+/// regression test of the "only one hart boots" guard (`test=boot-race`).
+pub fn start_hart_at_boot_entry(hart_id: usize) -> Result<(), usize> {
+    start_hart_at(hart_id, _start)
+}
+
+fn start_hart_at(hart_id: usize, entry: unsafe extern "C" fn()) -> Result<(), usize> {
     if hart_id >= MAX_HARTS {
         return Err(usize::MAX);
     }
-    let entry = virt_to_phys(_start_secondary as *const () as usize);
+    let entry = virt_to_phys(entry as *const () as usize);
     let result = sbi_rt::hart_start(hart_id, entry, stack_top(hart_id));
     if result.is_ok() { Ok(()) } else { Err(result.error) }
 }
