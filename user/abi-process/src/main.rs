@@ -765,6 +765,7 @@ fn main() {
     }
     // A futex word in MAP_SHARED memory is the same futex in parent and child
     // (no FUTEX_PRIVATE_FLAG): the child waits, the parent's wake must reach it.
+    // SAFETY: one anonymous shared page, used only as a u32 futex word, then unmapped.
     check("shared futex across fork", unsafe {
         let word = libc::mmap(
             std::ptr::null_mut(),
