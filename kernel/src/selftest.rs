@@ -189,7 +189,7 @@ async fn timer_sleep_order() {
     assert_eq!(millis, [10, 10, 20, 30], "sleeps ended out of deadline order: {order:?}");
     for &(millis, _, slept) in &order {
         assert!(slept >= Duration::from_millis(millis), "woke early: {slept:?} < {millis} ms");
-        assert!(slept < Duration::from_millis(millis + 50), "woke late: {slept:?} for {millis} ms");
+        assert!(slept < Duration::from_millis(millis + 150), "woke very late: {slept:?} for {millis} ms");
     }
     let pending: usize = (0..runtime::timers().harts()).map(|hart| runtime::timers().pending(hart)).sum();
     assert_eq!(pending, 0, "timer entries left behind");
@@ -200,7 +200,7 @@ async fn timer_timeout() {
     let result = timeout(Duration::from_millis(10), sleep(Duration::from_secs(10))).await;
     let waited = runtime::now().saturating_duration_since(start);
     assert!(result.is_err(), "a 10 s sleep finished within 10 ms");
-    assert!(waited >= Duration::from_millis(10) && waited < Duration::from_millis(60), "timeout took {waited:?}");
+    assert!(waited >= Duration::from_millis(10) && waited < Duration::from_millis(160), "timeout took {waited:?}");
     let result = timeout(Duration::from_secs(10), async {
         sleep(Duration::from_millis(5)).await;
         42

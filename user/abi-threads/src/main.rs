@@ -342,13 +342,15 @@ fn main() {
             })
         })
         .collect();
-    sleep_ms(100);
+    // Generous naps: on a loaded host (CI runs two QEMUs) the waiter threads need time
+    // to reach FUTEX_WAIT; too short a nap made a waiter miss every wake and hang.
+    sleep_ms(1000);
     check("3 waiters asleep", woken.load(SeqCst));
     check(
         "FUTEX_WAKE 2 returns",
         futex(&shared, libc::FUTEX_WAKE | private, 2, null(), 0),
     );
-    sleep_ms(50);
+    sleep_ms(500);
     check("woken after WAKE 2", woken.load(SeqCst));
     check(
         "FUTEX_WAKE rest returns",
@@ -372,7 +374,7 @@ fn main() {
                 futex(&word, libc::FUTEX_WAIT_BITSET | private, 0, null(), 0b01)
             })
         };
-        sleep_ms(50);
+        sleep_ms(500);
         let wrong_bits = futex(&word, libc::FUTEX_WAKE_BITSET | private, 1, null(), 0b10);
         let right_bits = futex(&word, libc::FUTEX_WAKE_BITSET | private, 1, null(), 0b01);
         format!(
@@ -389,7 +391,7 @@ fn main() {
                 std::thread::spawn(move || futex(&from, libc::FUTEX_WAIT | private, 0, null(), 0))
             })
             .collect();
-        sleep_ms(100);
+        sleep_ms(1000);
         // SAFETY: both words are live and aligned.
         let moved = unsafe {
             libc::syscall(
