@@ -481,32 +481,26 @@ pub fn faccessat(thread: &Thread, dirfd: i32, path: usize, mode: u32, flags: u32
     Ok(0)
 }
 
+/// `location` if it is a directory, else ENOTDIR (chdir, fchdir, chroot).
+fn directory(location: Location) -> Result<Location> {
+    if location.inode().kind() == FileType::Directory { Ok(location) } else { Err(Errno::ENOTDIR) }
+}
+
 pub fn chdir(thread: &Thread, path: usize) -> Result<usize> {
     let path = read_path(thread, path)?;
-    let location = resolve_at(thread, f::AT_FDCWD, &path, 0)?;
-    if location.inode().kind() != FileType::Directory {
-        return Err(Errno::ENOTDIR);
-    }
-    thread.process.inner.lock().cwd = location;
+    thread.process.inner.lock().cwd = directory(resolve_at(thread, f::AT_FDCWD, &path, 0)?)?;
     Ok(0)
 }
 
 pub fn fchdir(thread: &Thread, fd: i32) -> Result<usize> {
     let location = file(thread, fd)?.location().cloned().ok_or(Errno::ENOTDIR)?;
-    if location.inode().kind() != FileType::Directory {
-        return Err(Errno::ENOTDIR);
-    }
-    thread.process.inner.lock().cwd = location;
+    thread.process.inner.lock().cwd = directory(location)?;
     Ok(0)
 }
 
 pub fn chroot(thread: &Thread, path: usize) -> Result<usize> {
     let path = read_path(thread, path)?;
-    let location = resolve_at(thread, f::AT_FDCWD, &path, 0)?;
-    if location.inode().kind() != FileType::Directory {
-        return Err(Errno::ENOTDIR);
-    }
-    thread.process.inner.lock().root = location;
+    thread.process.inner.lock().root = directory(resolve_at(thread, f::AT_FDCWD, &path, 0)?)?;
     Ok(0)
 }
 
