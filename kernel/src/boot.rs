@@ -84,6 +84,7 @@ pub fn boot_hart(hart_id: usize, device_tree_pa: usize) -> ! {
     }
 
     memory::init_frames(machine, (device_tree_pa, device_tree_pa + size));
+    memory::use_frames_for_file_data();
     memory::build_kernel_page_table(machine);
     memory::activate_kernel_page_table();
     log::info!("kernel page table active (W^X); identity map of RAM removed");

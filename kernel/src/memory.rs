@@ -156,6 +156,28 @@ pub fn alloc_zeroed_frame() -> Option<PhysAddr> {
     Some(frame)
 }
 
+/// Returns a frame taken with [`alloc_zeroed_frame`].
+pub fn free_frame(frame: PhysAddr) {
+    if let Some(frames) = FRAMES.get() {
+        frames.lock().allocator().dealloc(frame);
+    }
+}
+
+/// tmpfs file pages are frames: deleting a file gives its memory back to user space.
+fn tmpfs_page_alloc() -> Option<NonNull<u8>> {
+    let frame = alloc_zeroed_frame()?;
+    NonNull::new(phys_to_virt(frame.0) as *mut u8)
+}
+
+fn tmpfs_page_free(page: NonNull<u8>) {
+    free_frame(PhysAddr(virt_to_phys(page.as_ptr() as usize)));
+}
+
+/// Makes tmpfs keep file data in page frames (call once frames exist, before files).
+pub fn use_frames_for_file_data() {
+    vfs::page::set_page_allocator(tmpfs_page_alloc, tmpfs_page_free);
+}
+
 /// Page-table frames come from the frame allocator and are reached through the direct map.
 struct DirectMap;
 

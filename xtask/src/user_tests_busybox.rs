@@ -668,4 +668,24 @@ mount -t nosuchfs none /mnt/b 2>&1 | sed 's/^mount: //'
         known_gaps: &[],
         gap_reason: "",
     },
+    UserTest {
+        // Regression: tmpfs data used to live in the kernel heap, which never shrinks,
+        // so memory of deleted files was lost to user processes. The checks are relative
+        // (MemFree before, during, after), so they hold on any kernel that frees unlinked data.
+        name: "bb-tmpfs-memory",
+        command: r##"
+before=$(awk '/^MemFree/ { print $2 }' /proc/meminfo)
+dd if=/dev/zero of=/tmp/big bs=1M count=64 2>/dev/null && echo "wrote 64 MiB"
+during=$(awk '/^MemFree/ { print $2 }' /proc/meminfo)
+[ $((before - during)) -gt 60000 ] && echo "the file uses memory"
+rm /tmp/big
+after=$(awk '/^MemFree/ { print $2 }' /proc/meminfo)
+# Linux returns most of it at once (some stays in per-CPU lists and slab): ask for half.
+[ $((after - during)) -gt 32000 ] && echo "deleting it gives the memory back"
+"##,
+        exit_status: 0,
+        timeout: TIMEOUT,
+        known_gaps: &[],
+        gap_reason: "",
+    },
 ];

@@ -26,6 +26,7 @@ mod file;
 mod inode;
 mod mount;
 mod open_flags;
+pub mod page;
 mod path;
 mod pipe;
 mod tmpfs;

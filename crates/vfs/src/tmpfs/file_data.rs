@@ -6,13 +6,13 @@
 //! out-of-memory abort. Invariant: every byte at or beyond `size` in an allocated page is
 //! zero, so growing the file exposes zeros without touching pages.
 
-use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
-use alloc::vec::Vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 use abi::{Errno, Result};
+
+use crate::page::Page;
 
 /// Bytes per page of file data.
 const PAGE_SIZE: usize = 4096;
@@ -65,7 +65,7 @@ impl PageBudget {
 /// Sparse file contents.
 pub(super) struct FileData {
     size: u64,
-    pages: BTreeMap<u64, Box<[u8]>>,
+    pages: BTreeMap<u64, Page>,
     budget: Arc<PageBudget>,
 }
 
@@ -75,11 +75,8 @@ impl Drop for FileData {
     }
 }
 
-fn zeroed_page() -> Result<Box<[u8]>> {
-    let mut page = Vec::new();
-    page.try_reserve_exact(PAGE_SIZE).map_err(|_| Errno::ENOSPC)?;
-    page.resize(PAGE_SIZE, 0);
-    Ok(page.into_boxed_slice())
+fn zeroed_page() -> Result<Page> {
+    Page::new().ok_or(Errno::ENOSPC)
 }
 
 impl FileData {
