@@ -109,6 +109,16 @@ pub fn init_frames(machine: &Machine, device_tree: (usize, usize)) {
         ram_size >> 20,
         frames.free()
     );
+    // Give the heap a reserve up front (1/32 of RAM, at least 4 MiB): user memory
+    // exhaustion then hits the frame pool (ENOMEM, SIGKILL) long before the kernel's own
+    // allocations run dry; growth later needs a contiguous run that may no longer exist.
+    let reserve = ((ram_size / 32).max(4 << 20) / PAGE_SIZE).next_power_of_two();
+    if let Some(start) = frames.alloc_contiguous(reserve) {
+        let start = phys_to_virt(start.0);
+        // SAFETY: the frames were just taken for the heap alone and are mapped (all RAM
+        // is) at their direct-map address.
+        unsafe { HEAP.heap.lock().add_to_heap(start, start + reserve * PAGE_SIZE) };
+    }
     let ram = FrameMap::new(PhysAddr(0), phys_to_virt(0) as *mut u8);
     // SAFETY: all RAM is mapped at phys_to_virt, and the allocator hands out only RAM.
     FRAMES.call_once(|| SpinLock::new(unsafe { RefCountedFrames::new(frames, ram) }));
