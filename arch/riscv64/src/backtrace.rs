@@ -21,7 +21,7 @@ pub fn walk(mut visit: impl FnMut(usize), limit: usize) {
     let (low, high) = hart_stacks();
     let mut fp = frame_pointer();
     for _ in 0..limit {
-        if fp % 8 != 0 || fp < low + 16 || fp > high {
+        if !fp.is_multiple_of(8) || fp < low + 16 || fp > high {
             break;
         }
         // SAFETY: `fp - 16 .. fp` lies inside the hart stacks (checked above), which

@@ -216,7 +216,7 @@ impl Inode for Console {
         self.readers.register(cx.waker());
         let mut ready = Events::OUT;
         if self.line.lock().is_readable() {
-            ready = ready | Events::IN;
+            ready |= Events::IN;
         }
         let ready = Events(ready.0 & (events.0 | Events::ERR.0 | Events::HUP.0));
         if ready.0 == 0 { Poll::Pending } else { Poll::Ready(ready) }

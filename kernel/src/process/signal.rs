@@ -134,7 +134,6 @@ fn prepare(process: &Arc<Process>, signal: Signal) {
             if let Some(parent) = parent {
                 parent.child_events.wake_all();
             }
-            return;
         }
     } else if SigSet::STOP.contains(signal) {
         let inner = &mut *inner;
@@ -331,8 +330,8 @@ fn build_frame(
     frame.uc.uc_sigmask = old_mask;
     let regs = &mut frame.uc.uc_mcontext.sc_regs.regs;
     regs[0] = context.sepc as u64;
-    for index in 1..32 {
-        regs[index] = context.registers[index] as u64;
+    for (saved, &register) in regs.iter_mut().zip(&context.registers).skip(1) {
+        *saved = register as u64;
     }
     if let Some(float) = &context.float {
         frame.uc.uc_mcontext.sc_fpregs.f = float.registers;
@@ -366,8 +365,8 @@ pub fn sigreturn(thread: &Arc<Thread>, context: &mut UserContext) -> Result<usiz
     let frame: RtSigFrame = memory.read(context.registers[reg::SP])?;
     let regs = &frame.uc.uc_mcontext.sc_regs.regs;
     context.sepc = regs[0] as usize;
-    for index in 1..32 {
-        context.registers[index] = regs[index] as usize;
+    for (register, &saved) in context.registers.iter_mut().zip(regs).skip(1) {
+        *register = saved as usize;
     }
     if let Some(float) = context.float.as_mut() {
         float.registers = frame.uc.uc_mcontext.sc_fpregs.f;

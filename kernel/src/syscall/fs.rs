@@ -1064,7 +1064,7 @@ pub async fn sendfile(thread: &Arc<Thread>, out_fd: i32, in_fd: i32, offset_poin
 async fn poll_files(thread: &Thread, polls: &mut [PollFd], timeout: Option<core::time::Duration>) -> Result<usize> {
     let files: Vec<Option<Arc<OpenFile>>> =
         polls.iter().map(|poll| if poll.fd < 0 { None } else { file(thread, poll.fd).ok() }).collect();
-    let mut sleep = timeout.map(|timeout| crate::runtime::sleep(timeout));
+    let mut sleep = timeout.map(crate::runtime::sleep);
     let ready = interruptible(core::future::poll_fn(|cx| {
         let mut ready = 0;
         for (poll, file) in polls.iter_mut().zip(&files) {

@@ -143,7 +143,7 @@ async fn wait(thread: &Thread, address: usize, op: u32, expected: u32, timeout: 
 }
 
 pub async fn futex(thread: &Arc<Thread>, address: usize, op: u32, value: u32, timeout: usize, address2: usize, value3: u32) -> Result<usize> {
-    if address % 4 != 0 {
+    if !address.is_multiple_of(4) {
         return Err(Errno::EINVAL);
     }
     let command = op & !(p::FUTEX_PRIVATE_FLAG | p::FUTEX_CLOCK_REALTIME);

@@ -30,7 +30,7 @@ fn protection(prot: u32) -> Result<Prot> {
 
 pub fn mmap(thread: &Thread, address: usize, length: usize, prot: u32, flags: u32, fd: i32, offset: usize) -> Result<usize> {
     let prot = protection(prot)?;
-    if length == 0 || offset % mm::PAGE_SIZE != 0 {
+    if length == 0 || !offset.is_multiple_of(mm::PAGE_SIZE) {
         return Err(Errno::EINVAL);
     }
     if flags & m::MAP_ANONYMOUS == 0 {
@@ -57,7 +57,7 @@ pub fn munmap(thread: &Thread, address: usize, length: usize) -> Result<usize> {
 }
 
 pub fn mprotect(thread: &Thread, address: usize, length: usize, prot: u32) -> Result<usize> {
-    if address % mm::PAGE_SIZE != 0 {
+    if !address.is_multiple_of(mm::PAGE_SIZE) {
         return Err(Errno::EINVAL);
     }
     let prot = protection(prot)?;
@@ -72,7 +72,7 @@ pub fn mprotect(thread: &Thread, address: usize, length: usize, prot: u32) -> Re
 }
 
 pub fn mremap(thread: &Thread, old: usize, old_size: usize, new_size: usize, flags: u32, _new_address: usize) -> Result<usize> {
-    if old % mm::PAGE_SIZE != 0 || new_size == 0 || flags & !(m::MREMAP_MAYMOVE | m::MREMAP_FIXED | m::MREMAP_DONTUNMAP) != 0 {
+    if !old.is_multiple_of(mm::PAGE_SIZE) || new_size == 0 || flags & !(m::MREMAP_MAYMOVE | m::MREMAP_FIXED | m::MREMAP_DONTUNMAP) != 0 {
         return Err(Errno::EINVAL);
     }
     let space = thread.process.space();
@@ -106,7 +106,7 @@ pub fn mremap(thread: &Thread, old: usize, old_size: usize, new_size: usize, fla
 }
 
 pub fn check_range(_thread: &Thread, address: usize, _length: usize) -> Result<usize> {
-    if address % mm::PAGE_SIZE != 0 {
+    if !address.is_multiple_of(mm::PAGE_SIZE) {
         return Err(Errno::EINVAL);
     }
     Ok(0)
@@ -115,7 +115,7 @@ pub fn check_range(_thread: &Thread, address: usize, _length: usize) -> Result<u
 /// madvise: advice is checked; MADV_DONTNEED/FREE drop private anonymous pages (they
 /// read back as zeros); the rest is accepted as the hint it is.
 pub fn madvise(thread: &Thread, address: usize, length: usize, advice: u32) -> Result<usize> {
-    if address % mm::PAGE_SIZE != 0 {
+    if !address.is_multiple_of(mm::PAGE_SIZE) {
         return Err(Errno::EINVAL);
     }
     let known = matches!(advice, 0..=4 | 8..=25 | m::MADV_HWPOISON);

@@ -186,7 +186,7 @@ pub async fn clone(
 }
 
 pub async fn clone3(thread: &Arc<Thread>, context: UserContext, args: usize, size: usize) -> Result<usize> {
-    if size < 64 || size > 4096 {
+    if !(64..=4096).contains(&size) {
         return Err(Errno::EINVAL);
     }
     let args: CloneArgs = memory(thread).read(args)?;
@@ -311,7 +311,7 @@ pub fn prlimit64(thread: &Thread, pid: u32, resource: u32, new: usize, old: usiz
 }
 
 pub fn getrusage(thread: &Thread, who: i32, usage: usize) -> Result<usize> {
-    if !matches!(who, 0 | -1 | 1) {
+    if !matches!(who, -1..=1) {
         return Err(Errno::EINVAL);
     }
     let (user, system) = match who {
@@ -319,15 +319,14 @@ pub fn getrusage(thread: &Thread, who: i32, usage: usize) -> Result<usize> {
         1 => thread.cpu_time(),
         _ => thread.process.cpu_time(),
     };
-    let mut rusage = Rusage::default();
-    rusage.ru_utime = abi::Timeval { tv_sec: (user / 1_000_000_000) as i64, tv_usec: ((user / 1000) % 1_000_000) as i64 };
-    rusage.ru_stime = abi::Timeval { tv_sec: (system / 1_000_000_000) as i64, tv_usec: ((system / 1000) % 1_000_000) as i64 };
+    let timeval = |nanos: u64| abi::Timeval { tv_sec: (nanos / 1_000_000_000) as i64, tv_usec: ((nanos / 1000) % 1_000_000) as i64 };
+    let rusage = Rusage { ru_utime: timeval(user), ru_stime: timeval(system), ..Rusage::default() };
     memory(thread).write(usage, &rusage)?;
     Ok(0)
 }
 
 pub fn sched_getaffinity(thread: &Thread, size: usize, mask: usize) -> Result<usize> {
-    if size < 8 || size % 8 != 0 {
+    if size < 8 || !size.is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
     let harts = crate::boot::harts_online().min(64);
