@@ -793,8 +793,9 @@ async fn write_from_user(thread: &Arc<Thread>, file: &Arc<OpenFile>, buffer: usi
 /// ones that must wait become a boxed future.
 const SMALL_IO: usize = 512;
 
-/// A read that completes at once, or `None` if it has to wait (or is large).
-pub fn read_now(thread: &Thread, fd: i32, buffer: usize, count: usize) -> Option<Result<usize>> {
+/// The open file of a small read or write tried at once: `None` when the call is
+/// too large for the fast path; EBADF when the file is not open for that access.
+fn small_io_file(thread: &Thread, fd: i32, count: usize, readable: bool) -> Option<Result<Arc<OpenFile>>> {
     if count > SMALL_IO {
         return None;
     }
@@ -802,60 +803,58 @@ pub fn read_now(thread: &Thread, fd: i32, buffer: usize, count: usize) -> Option
         Ok(file) => file,
         Err(error) => return Some(Err(error)),
     };
-    if !file.flags().readable() {
-        return Some(Err(Errno::EBADF));
-    }
+    let allowed = if readable { file.flags().readable() } else { file.flags().writable() };
+    Some(if allowed { Ok(file) } else { Err(Errno::EBADF) })
+}
+
+/// A read that completes at once, or `None` if it has to wait (or is large).
+pub fn read_now(thread: &Thread, fd: i32, buffer: usize, count: usize) -> Option<Result<usize>> {
+    let file = match small_io_file(thread, fd, count, true)? {
+        Ok(file) => file,
+        Err(error) => return Some(Err(error)),
+    };
     if file.inode().kind() == FileType::Directory {
         return Some(Err(Errno::EISDIR));
     }
-    // A 1-byte read should not pay for zeroing 512 bytes of stack.
-    let mut small = [0u8; 64];
-    let mut big;
-    let kernel: &mut [u8] = if count <= small.len() {
-        &mut small
+    with_stack_buffer(count, |kernel| {
+        let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+        match file.poll_read(&mut cx, kernel) {
+            Poll::Ready(Ok(read)) => Some(memory(thread).write_bytes(buffer, &kernel[..read]).map(|()| read)),
+            Poll::Ready(Err(Errno::EAGAIN)) if !file.flags().contains(OpenFlags::NONBLOCK) => None,
+            Poll::Ready(result) => Some(result),
+            Poll::Pending => None,
+        }
+    })
+}
+
+/// Runs `body` on a zeroed stack buffer of `count` (≤ SMALL_IO) bytes; a 1-byte call
+/// does not pay for zeroing 512 bytes.
+fn with_stack_buffer<R>(count: usize, body: impl FnOnce(&mut [u8]) -> R) -> R {
+    if count <= 64 {
+        body(&mut [0u8; 64][..count])
     } else {
-        big = [0u8; SMALL_IO];
-        &mut big
-    };
-    let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
-    match file.poll_read(&mut cx, &mut kernel[..count]) {
-        Poll::Ready(Ok(read)) => Some(memory(thread).write_bytes(buffer, &kernel[..read]).map(|()| read)),
-        Poll::Ready(Err(Errno::EAGAIN)) if !file.flags().contains(OpenFlags::NONBLOCK) => None,
-        Poll::Ready(result) => Some(result),
-        Poll::Pending => None,
+        body(&mut [0u8; SMALL_IO][..count])
     }
 }
 
 /// A write that completes at once, or `None` if it has to wait (or is large).
 pub fn write_now(thread: &Thread, fd: i32, buffer: usize, count: usize) -> Option<Result<usize>> {
-    if count > SMALL_IO {
-        return None;
-    }
-    let file = match file(thread, fd) {
+    let file = match small_io_file(thread, fd, count, false)? {
         Ok(file) => file,
         Err(error) => return Some(Err(error)),
     };
-    if !file.flags().writable() {
-        return Some(Err(Errno::EBADF));
-    }
-    let mut small = [0u8; 64];
-    let mut big;
-    let kernel: &mut [u8] = if count <= small.len() {
-        &mut small
-    } else {
-        big = [0u8; SMALL_IO];
-        &mut big
-    };
-    if let Err(error) = memory(thread).read_into(buffer, &mut kernel[..count]) {
-        return Some(Err(error));
-    }
-    let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
-    match file.poll_write(&mut cx, &kernel[..count]) {
-        // EPIPE raises SIGPIPE: the async path does that.
-        Poll::Ready(Err(Errno::EPIPE)) | Poll::Pending => None,
-        Poll::Ready(Err(Errno::EAGAIN)) if !file.flags().contains(OpenFlags::NONBLOCK) => None,
-        Poll::Ready(result) => Some(result),
-    }
+    with_stack_buffer(count, |kernel| {
+        if let Err(error) = memory(thread).read_into(buffer, kernel) {
+            return Some(Err(error));
+        }
+        let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+        match file.poll_write(&mut cx, kernel) {
+            // EPIPE raises SIGPIPE: the async path does that.
+            Poll::Ready(Err(Errno::EPIPE)) | Poll::Pending => None,
+            Poll::Ready(Err(Errno::EAGAIN)) if !file.flags().contains(OpenFlags::NONBLOCK) => None,
+            Poll::Ready(result) => Some(result),
+        }
+    })
 }
 
 pub async fn read(thread: &Arc<Thread>, fd: i32, buffer: usize, count: usize) -> Result<usize> {
