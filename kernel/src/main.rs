@@ -14,6 +14,7 @@ extern crate alloc;
 mod console;
 mod bench;
 mod boot;
+mod coroutine;
 mod demo;
 mod fs;
 mod irq;

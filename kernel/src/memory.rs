@@ -173,6 +173,21 @@ pub fn free_frame(frame: PhysAddr) {
     }
 }
 
+/// Allocates `count` physically contiguous zeroed frames (device DMA rings).
+pub fn alloc_contiguous_zeroed(count: usize) -> Option<PhysAddr> {
+    let start = FRAMES.get()?.lock().allocator().alloc_contiguous(count)?;
+    // SAFETY: the frames were just allocated and are mapped at their direct-map address.
+    unsafe { core::ptr::write_bytes(phys_to_virt(start.0) as *mut u8, 0, count * PAGE_SIZE) };
+    Some(start)
+}
+
+/// Returns frames taken with [`alloc_contiguous_zeroed`].
+pub fn free_contiguous(start: PhysAddr, count: usize) {
+    for index in 0..count {
+        free_frame(PhysAddr(start.0 + index * PAGE_SIZE));
+    }
+}
+
 /// tmpfs file pages are frames: deleting a file gives its memory back to user space.
 fn tmpfs_page_alloc() -> Option<NonNull<u8>> {
     let frame = alloc_zeroed_frame()?;

@@ -12,6 +12,7 @@
 pub mod backtrace;
 pub mod boot;
 pub mod console;
+pub mod context;
 pub mod csr;
 pub mod hart;
 pub mod interrupts;
