@@ -105,6 +105,8 @@ pub fn boot_hart(hart_id: usize, device_tree_pa: usize) -> ! {
         unsafe { core::slice::from_raw_parts(phys_to_virt(start) as *const u8, end - start) }
     });
     crate::fs::init(initrd);
+    crate::drivers::init();
+    crate::fs::init_disks();
     crate::fs::console::enable_input();
 
     arch::boot::announce_ready();

@@ -7,10 +7,10 @@ use ksync::SpinLock;
 /// The most PLIC sources coros tracks (QEMU virt has 96).
 const MAX_SOURCES: usize = 128;
 
-static HANDLERS: SpinLock<[Option<fn()>; MAX_SOURCES]> = SpinLock::new([None; MAX_SOURCES]);
+static HANDLERS: SpinLock<[Option<fn(u32)>; MAX_SOURCES]> = SpinLock::new([None; MAX_SOURCES]);
 
-/// Installs `handler` for source `irq` and routes the source to every hart.
-pub fn register(irq: u32, handler: fn()) {
+/// Installs `handler` (called with the source number) for source `irq` and routes the source to every hart.
+pub fn register(irq: u32, handler: fn(u32)) {
     let Some(slot) = HANDLERS.lock().get_mut(irq as usize).map(|slot| slot.replace(handler)) else {
         log::warn!("irq {irq} is beyond the {MAX_SOURCES} sources coros tracks");
         return;
@@ -27,7 +27,7 @@ pub fn handle_external() {
     while let Some(irq) = arch::plic::claim(hart) {
         let handler = HANDLERS.lock().get(irq as usize).copied().flatten();
         match handler {
-            Some(handler) => handler(),
+            Some(handler) => handler(irq),
             None => log::warn!("spurious external interrupt {irq}"),
         }
         arch::plic::complete(hart, irq);

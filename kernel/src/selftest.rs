@@ -29,6 +29,7 @@ pub async fn run(name: &str) -> u16 {
         "timer-no-idle-tick" => timer_no_idle_tick().await,
         "page-table-wx" => page_table_wx(),
         "rtc" => rtc().await,
+        "virtio-blk" => crate::selftest_disk::run().await,
         "boot-race" => {
             // One hart was started at the boot entry (see boot.rs); it must have joined
             // as a secondary instead of booting the kernel a second time.

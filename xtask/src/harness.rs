@@ -45,6 +45,7 @@ pub enum Layer {
     Host,
     Miri,
     Qemu,
+    Disk,
     User,
 }
 
@@ -120,6 +121,9 @@ pub fn run(options: &Options) -> bool {
             }
             if wanted(Layer::Qemu) {
                 reports.push(qemu_layer(filter, options.jobs.max(1)));
+            }
+            if wanted(Layer::Disk) {
+                reports.push(disk_layer(filter));
             }
             if wanted(Layer::User) {
                 reports.push(user_layer(filter, options.jobs.max(1)));
@@ -458,6 +462,24 @@ fn qemu_layer(filter: Option<&str>, jobs: usize) -> LayerReport {
 }
 
 /// The user-level tests: Linux as the oracle, coros compared with it.
+fn disk_layer(filter: Option<&str>) -> LayerReport {
+    let selected = crate::disk_tests::selected(filter);
+    if selected == 0 {
+        return LayerReport::skipped("disk", "no disk test matches the filter".into());
+    }
+    println!("---- disk tests (virtio-blk images checked on the host) ----");
+    let prepared = kernel_build::build_kernel().and_then(|kernel| Ok((kernel, user_harness::prepare_initramfs()?)));
+    let (kernel, initramfs) = match prepared {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            println!("disk: build FAILED: {error:#}");
+            return LayerReport { name: "disk", tally: Tally::failed(selected), skipped: 0, note: Some("build failed".into()) };
+        }
+    };
+    let (passed, failed) = crate::disk_tests::run_layer(filter, &kernel, &initramfs);
+    LayerReport { name: "disk", tally: Tally { passed, failed }, skipped: 0, note: None }
+}
+
 fn user_layer(filter: Option<&str>, jobs: usize) -> LayerReport {
     let selected = crate::user_tests::select(filter).len();
     if selected == 0 {

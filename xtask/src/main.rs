@@ -10,6 +10,7 @@
 
 mod bench;
 mod debian;
+mod disk_tests;
 mod harness;
 mod initramfs;
 mod kernel_build;

@@ -61,7 +61,7 @@ pub fn probe() -> alloc::vec::Vec<(MmioTransport<'static>, DeviceType, u32)> {
                 log::debug!("virtio-mmio at {:#x}: {kind:?} (irq {:?})", device.base, device.irq);
                 found.push((transport, kind, device.irq.unwrap_or(0)));
             }
-            Err(virtio_drivers::transport::mmio::MmioError::ZeroDeviceId) => {}
+            Err(virtio_drivers::transport::mmio::MmioError::InvalidDeviceID(_)) => {} // an empty slot
             Err(error) => log::warn!("virtio-mmio at {:#x}: {error}", device.base),
         }
     }

@@ -159,7 +159,7 @@ impl Console {
     }
 }
 
-fn receive_interrupt() {
+fn receive_interrupt(_irq: u32) {
     console().on_receive();
 }
 

@@ -6,6 +6,7 @@
 //! through the device registry, so `/dev/console` from the archive and a devtmpfs
 //! mounted later reach the same console.
 
+pub mod blockdev;
 pub mod console;
 pub mod eventpoll;
 pub mod procfs;
@@ -72,6 +73,9 @@ pub fn new_devtmpfs() -> Result<Arc<TmpFs>> {
     for &(name, kind, major, minor, perm) in DEVICE_NODES {
         fs.root().create(name.as_bytes(), kind, perm, vfs::makedev(major, minor))?;
     }
+    for disk in blockdev::disks() {
+        fs.root().create(disk.name.as_bytes(), FileType::BlockDevice, 0o660, disk.rdev)?;
+    }
     Ok(fs)
 }
 
@@ -105,6 +109,11 @@ pub fn init(initrd: Option<&[u8]>) {
         None => log::info!("no initramfs: / is an empty tmpfs"),
     }
     FILE_SYSTEMS.call_once(|| FileSystems { vfs, devices });
+}
+
+/// Sets up the disks the drivers found (after [`init`] and `drivers::init`).
+pub fn init_disks() {
+    blockdev::init(&file_systems_devices());
 }
 
 /// The root location.

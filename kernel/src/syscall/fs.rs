@@ -185,6 +185,11 @@ pub fn ioctl(thread: &Thread, fd: i32, command: u32, argument: usize) -> Result<
         thread.process.files().lock().set_close_on_exec(fd, command == io::FIOCLEX)?;
         return Ok(0);
     }
+    if let Some(disk) = vfs::downcast_ref::<crate::fs::blockdev::DiskNode>(file.io().as_ref()) {
+        let (value, len) = disk.ioctl_value(command)?;
+        memory.write_bytes(argument, &value.to_ne_bytes()[..len])?;
+        return Ok(0);
+    }
     let Some(console) = vfs::downcast_ref::<crate::fs::console::Console>(file.io().as_ref()) else {
         if command == io::FIONREAD {
             if let Some(pipe) = vfs::downcast_ref::<vfs::PipeEnd>(file.io().as_ref()) {
@@ -1294,9 +1299,23 @@ pub fn statx(thread: &Thread, dirfd: i32, path: usize, flags: u32, _mask: u32, b
     Ok(0)
 }
 
-pub fn fsync(thread: &Thread, fd: i32) -> Result<usize> {
-    file(thread, fd)?;
+/// fsync/fdatasync: a block device node or a file on a disk writes back its disk.
+pub async fn fsync(thread: &Thread, fd: i32) -> Result<usize> {
+    let file = file(thread, fd)?;
+    if let Some(disk) = crate::fs::blockdev::disk_of(file.io()) {
+        disk.sync().await?;
+    }
     Ok(0)
+}
+
+/// The fd check of syncfs (EBADF).
+pub fn fsync_check(thread: &Thread, fd: i32) -> Result<()> {
+    file(thread, fd).map(|_| ())
+}
+
+/// sync/syncfs: everything dirty goes to the disks.
+pub async fn sync_all() -> Result<usize> {
+    crate::fs::blockdev::sync_all().await.map(|()| 0)
 }
 
 pub fn utimensat(thread: &Thread, dirfd: i32, path: usize, times: usize, flags: u32) -> Result<usize> {

@@ -144,8 +144,15 @@ pub fn decode<'a>(thread: &'a Arc<Thread>, context: &mut UserContext) -> Dispatc
         nr::NEWFSTATAT => fs::newfstatat(thread, a[0] as i32, a[1], a[2], a[3] as u32),
         nr::FSTAT => fs::fstat(thread, a[0] as i32, a[1]),
         nr::STATX => fs::statx(thread, a[0] as i32, a[1], a[2] as u32, a[3] as u32, a[4]),
-        nr::SYNC | nr::SYNCFS => Ok(0),
-        nr::FSYNC | nr::FDATASYNC => fs::fsync(thread, a[0] as i32),
+        nr::SYNC => return wait(fs::sync_all()),
+        nr::SYNCFS => {
+            if let Err(error) = fs::fsync_check(thread, a[0] as i32) {
+                Err(error)
+            } else {
+                return wait(fs::sync_all());
+            }
+        }
+        nr::FSYNC | nr::FDATASYNC => return wait(fs::fsync(thread, a[0] as i32)),
         nr::UTIMENSAT => fs::utimensat(thread, a[0] as i32, a[1], a[2], a[3] as u32),
         nr::UMASK => fs::umask(thread, a[0] as u32),
         // processes
