@@ -118,6 +118,7 @@ errnos! {
     ERESTARTNOINTR = 513, "(kernel) always restart the system call";
     ERESTARTNOHAND = 514, "(kernel) restart if no handler ran";
     ERESTART_RESTARTBLOCK = 516, "(kernel) restart through restart_syscall";
+    ERESTART_ON_STACK = 600, "(coros) run the system call again on a coroutine stack";
 }
 
 impl Errno {

@@ -111,6 +111,15 @@ pub fn init(initrd: Option<&[u8]>) {
     FILE_SYSTEMS.call_once(|| FileSystems { vfs, devices });
 }
 
+/// Disk-backed file systems mounted now.
+static DISK_FILE_SYSTEMS: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+/// Whether any disk-backed file system is mounted (then file-system calls run on
+/// coroutine stacks).
+pub fn disk_file_systems_mounted() -> bool {
+    DISK_FILE_SYSTEMS.load(core::sync::atomic::Ordering::Relaxed) > 0
+}
+
 /// Sets up the disks the drivers found (after [`init`] and `drivers::init`).
 pub fn init_disks() {
     blockdev::init(&file_systems_devices());

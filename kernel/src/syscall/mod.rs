@@ -72,11 +72,82 @@ fn wait<'a>(future: impl Future<Output = Result<usize>> + Send + 'a) -> Dispatch
 }
 
 /// Handles the system call in `context` for `thread`.
+///
+/// A call that may reach a disk file system runs on a coroutine stack (see
+/// `crate::coroutine`): its synchronous parts may then wait for disk blocks. Others run
+/// directly; if one of them reaches a disk file system after all, the file system answers
+/// `ERESTART_ON_STACK` before changing anything and the call runs again on a stack.
 pub async fn dispatch(thread: &Arc<Thread>, context: &mut UserContext) -> Result<usize> {
-    match decode(thread, context) {
+    if crate::fs::disk_file_systems_mounted() && may_touch_disk(context.syscall_number()) {
+        return dispatch_on_stack(thread, context).await;
+    }
+    let result = match decode(thread, context) {
         Dispatch::Done(result) => result,
         Dispatch::Wait(future) => future.await,
+    };
+    if result == Err(Errno::ERESTART_ON_STACK) {
+        return dispatch_on_stack(thread, context).await;
     }
+    result
+}
+
+/// Runs the system call on a coroutine stack.
+async fn dispatch_on_stack(thread: &Arc<Thread>, context: &mut UserContext) -> Result<usize> {
+    ON_STACK.fetch_add(1, Ordering::Relaxed);
+    let result = crate::coroutine::OnStack::new(|| match decode(thread, context) {
+        Dispatch::Done(result) => result,
+        Dispatch::Wait(future) => crate::coroutine::block_on(future).unwrap_or(Err(Errno::EIO)),
+    })
+    .await;
+    if result == Err(Errno::ERESTART_ON_STACK) {
+        log::error!("a system call asked for a stack while on one");
+        return Err(Errno::EIO);
+    }
+    result
+}
+
+/// System calls run on a coroutine stack so far (for benchmarks).
+pub static ON_STACK: AtomicU64 = AtomicU64::new(0);
+
+/// Calls that resolve paths or do file-system work (reads and writes of files are not
+/// listed: they restart on a stack only when they reach a disk file system).
+fn may_touch_disk(number: usize) -> bool {
+    matches!(
+        number,
+        nr::GETCWD
+            | nr::MKNODAT
+            | nr::MKDIRAT
+            | nr::UNLINKAT
+            | nr::SYMLINKAT
+            | nr::LINKAT
+            | nr::RENAMEAT2
+            | nr::UMOUNT2
+            | nr::MOUNT
+            | nr::STATFS
+            | nr::FSTATFS
+            | nr::TRUNCATE
+            | nr::FTRUNCATE
+            | nr::FACCESSAT
+            | nr::FACCESSAT2
+            | nr::CHDIR
+            | nr::CHROOT
+            | nr::FCHMOD
+            | nr::FCHMODAT
+            | nr::FCHOWNAT
+            | nr::FCHOWN
+            | nr::OPENAT
+            | nr::GETDENTS64
+            | nr::READLINKAT
+            | nr::NEWFSTATAT
+            | nr::FSTAT
+            | nr::STATX
+            | nr::UTIMENSAT
+            | nr::EXECVE
+            | nr::FSYNC
+            | nr::FDATASYNC
+            | nr::SYNC
+            | nr::SYNCFS
+    )
 }
 
 /// Decodes and runs the system call in `context`; see [`Dispatch`].
