@@ -129,6 +129,8 @@ pub fn boot_hart(hart_id: usize, device_tree_pa: usize) -> ! {
         explicit: cmdline.rdinit.is_some() || cmdline.init.is_some(),
         env: cmdline.init_env.clone(),
         args: cmdline.init_args.clone(),
+        root: cmdline.root,
+        root_read_only: cmdline.init_args.contains(&"ro"),
     };
     runtime::spawn(async move { crate::boot::run_action(action, init).await }).detach();
     enter_loop(hart_id)
@@ -165,6 +167,10 @@ pub struct InitRequest {
     pub env: alloc::vec::Vec<&'static str>,
     /// Unknown words (init's arguments).
     pub args: alloc::vec::Vec<&'static str>,
+    /// `root=`: the disk whose ext4 file system becomes `/`.
+    pub root: Option<&'static str>,
+    /// `ro` on the command line.
+    pub root_read_only: bool,
 }
 
 /// Starts init as Linux does: argv = [path, args...], envp = HOME=/ TERM=linux + the
@@ -190,6 +196,12 @@ pub async fn run_action(action: Action<'static>, init: InitRequest) {
     all_harts_online().await;
     let code = match action {
         Action::Default => {
+            if let Some(root) = init.root {
+                match crate::fs::mount_root(root, init.root_read_only).await {
+                    Ok(()) => println!("root: ext4 on {root}{}", if init.root_read_only { " (read-only)" } else { "" }),
+                    Err(error) => println!("error: cannot mount root {root}: {error} (staying on the initramfs)"),
+                }
+            }
             if start_init(&init) {
                 return; // init runs; powering off is its business (reboot(2))
             }

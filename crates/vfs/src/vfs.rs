@@ -67,7 +67,7 @@ impl Vfs {
     }
 
     /// Follows mounts stacked on `location` to the topmost one's root.
-    pub(crate) fn enter_mounts(&self, mut location: Location) -> Location {
+    pub fn enter_mounts(&self, mut location: Location) -> Location {
         while let Some(mounted) = self.mounted_on(&location.mount, &location.inode) {
             location = mounted.root_location();
         }

@@ -196,7 +196,7 @@ pub fn disk_of(inode: &Arc<dyn Inode>) -> Option<Arc<Disk>> {
     if let Some(node) = vfs::downcast_ref::<DiskNode>(inode.as_ref()) {
         return Some(node.0.clone());
     }
-    disk_by_rdev(inode.metadata().dev)
+    super::ext4::disk_of_dev(inode.metadata().dev)
 }
 
 /// Writes back every disk (sync(2), power-off).

@@ -9,6 +9,7 @@
 pub mod blockdev;
 pub mod console;
 pub mod eventpoll;
+pub mod ext4;
 pub mod procfs;
 
 use alloc::sync::Arc;
@@ -114,6 +115,20 @@ pub fn init(initrd: Option<&[u8]>) {
 /// Disk-backed file systems mounted now.
 static DISK_FILE_SYSTEMS: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
 
+/// Counts a disk-backed file system in or out.
+pub fn disk_file_system_mounted(mounted: bool) {
+    if mounted {
+        DISK_FILE_SYSTEMS.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+    } else {
+        DISK_FILE_SYSTEMS.fetch_sub(1, core::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// The device registry (device nodes of every file system open through it).
+pub fn devices() -> Arc<DeviceRegistry> {
+    file_systems_devices()
+}
+
 /// Whether any disk-backed file system is mounted (then file-system calls run on
 /// coroutine stacks).
 pub fn disk_file_systems_mounted() -> bool {
@@ -125,7 +140,20 @@ pub fn init_disks() {
     blockdev::init(&file_systems_devices());
 }
 
-/// The root location.
+/// The root location (the top of what is mounted on the initial root: `root=`).
 pub fn root() -> Location {
-    file_systems().vfs.root()
+    let vfs = &file_systems().vfs;
+    vfs.enter_mounts(vfs.root())
+}
+
+/// `root=/dev/vdX` (`ro`): mounts that disk's ext4 file system over the initramfs root,
+/// as the root of every process started afterwards.
+pub async fn mount_root(source: &str, read_only: bool) -> Result<()> {
+    let name = source.strip_prefix("/dev/").unwrap_or(source);
+    let disk = blockdev::disks().into_iter().find(|disk| disk.name == name).ok_or(abi::Errno::ENODEV)?;
+    let root = crate::coroutine::OnStack::new(move || ext4::mount(disk, source, read_only)).await?;
+    let vfs = &file_systems().vfs;
+    let mount = vfs.mount(&vfs.root(), root, source, "ext4")?;
+    mount.set_read_only(read_only);
+    Ok(())
 }

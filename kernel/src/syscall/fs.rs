@@ -370,6 +370,15 @@ pub fn mount(thread: &Thread, source: usize, target: usize, fs_type: usize, flag
         b"devtmpfs" => crate::fs::new_devtmpfs()?.root(),
         b"proc" => crate::fs::procfs::new_procfs(),
         b"sysfs" => crate::fs::new_sysfs()?.root(),
+        b"ext4" => {
+            let device = resolve_at(thread, f::AT_FDCWD, &source, 0)?;
+            if device.inode().kind() != FileType::BlockDevice {
+                return Err(Errno::ENOTBLK);
+            }
+            let disk = crate::fs::blockdev::disk_by_rdev(device.inode().metadata().rdev).ok_or(Errno::ENXIO)?;
+            let name = core::str::from_utf8(&source).unwrap_or("none");
+            crate::fs::ext4::mount(disk, name, flags & f::MS_RDONLY != 0)?
+        }
         _ => return Err(Errno::ENODEV),
     };
     for option in options.split(|&byte| byte == b',') {
@@ -406,11 +415,27 @@ fn parse_size(text: &[u8]) -> Result<u64> {
 pub fn umount2(thread: &Thread, target: usize, flags: u32) -> Result<usize> {
     let target = read_path(thread, target)?;
     let location = resolve_at(thread, f::AT_FDCWD, &target, 0)?;
+    let ext4_dev = (location.is_mount_root() && location.mount().fs_type() == "ext4").then(|| location.inode().metadata().dev);
+    if ext4_dev.is_some() && !crate::coroutine::on_stack() {
+        return Err(Errno::ERESTART_ON_STACK);
+    }
     file_systems().vfs.umount(&location, flags)?;
+    if let Some(dev) = ext4_dev {
+        crate::fs::ext4::unmount(dev)?;
+    }
     Ok(0)
 }
 
-fn statfs_of(location: &Location) -> StatFs {
+fn statfs_of(location: &Location) -> Result<StatFs> {
+    if location.mount().fs_type() == "ext4" {
+        if let Some(result) = crate::fs::ext4::statfs(location.mount().root().metadata().dev) {
+            return result;
+        }
+    }
+    Ok(memory_statfs(location))
+}
+
+fn memory_statfs(location: &Location) -> StatFs {
     const TMPFS_MAGIC: i64 = 0x0102_1994;
     const PROC_SUPER_MAGIC: i64 = 0x9fa0;
     let (free, total) = crate::memory::frame_usage();
@@ -440,14 +465,14 @@ fn statfs_of(location: &Location) -> StatFs {
 pub fn statfs(thread: &Thread, path: usize, buffer: usize) -> Result<usize> {
     let path = read_path(thread, path)?;
     let location = resolve_at(thread, f::AT_FDCWD, &path, 0)?;
-    memory(thread).write(buffer, &statfs_of(&location))?;
+    memory(thread).write(buffer, &statfs_of(&location)?)?;
     Ok(0)
 }
 
 pub fn fstatfs(thread: &Thread, fd: i32, buffer: usize) -> Result<usize> {
     let file = file(thread, fd)?;
     let location = file.location().cloned().ok_or(Errno::EINVAL)?;
-    memory(thread).write(buffer, &statfs_of(&location))?;
+    memory(thread).write(buffer, &statfs_of(&location)?)?;
     Ok(0)
 }
 
@@ -1302,6 +1327,12 @@ pub fn statx(thread: &Thread, dirfd: i32, path: usize, flags: u32, _mask: u32, b
 /// fsync/fdatasync: a block device node or a file on a disk writes back its disk.
 pub async fn fsync(thread: &Thread, fd: i32) -> Result<usize> {
     let file = file(thread, fd)?;
+    if vfs::downcast_ref::<crate::fs::ext4::DiskInode>(file.io().as_ref()).is_some() {
+        if !crate::coroutine::on_stack() {
+            return Err(Errno::ERESTART_ON_STACK);
+        }
+        crate::fs::ext4::sync_all()?;
+    }
     if let Some(disk) = crate::fs::blockdev::disk_of(file.io()) {
         disk.sync().await?;
     }
@@ -1315,6 +1346,9 @@ pub fn fsync_check(thread: &Thread, fd: i32) -> Result<()> {
 
 /// sync/syncfs: everything dirty goes to the disks.
 pub async fn sync_all() -> Result<usize> {
+    if crate::coroutine::on_stack() {
+        crate::fs::ext4::sync_all()?;
+    }
     crate::fs::blockdev::sync_all().await.map(|()| 0)
 }
 

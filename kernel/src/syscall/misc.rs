@@ -44,16 +44,33 @@ pub fn getrandom(thread: &Thread, buffer: usize, length: usize, flags: u32) -> R
     Ok(length)
 }
 
+/// Before power-off: every ext4 file system unmounted cleanly, every disk written back.
+fn shut_down_disks() -> Result<()> {
+    if !crate::fs::disk_file_systems_mounted() && crate::fs::blockdev::disks().is_empty() {
+        return Ok(());
+    }
+    if !crate::coroutine::on_stack() {
+        return Err(Errno::ERESTART_ON_STACK);
+    }
+    crate::fs::ext4::unmount_all();
+    if let Some(Err(error)) = crate::coroutine::block_on(crate::fs::blockdev::sync_all()) {
+        println!("warning: writing back the disks failed: {error}");
+    }
+    Ok(())
+}
+
 pub fn reboot(_thread: &Thread, magic: u32, magic2: u32, command: u32) -> Result<usize> {
     if magic != p::LINUX_REBOOT_MAGIC1 || !p::is_reboot_magic2(magic2) {
         return Err(Errno::EINVAL);
     }
     match command {
         p::LINUX_REBOOT_CMD_POWER_OFF | p::LINUX_REBOOT_CMD_HALT => {
+            shut_down_disks()?;
             println!("reboot: Power down");
             arch::power::power_off(0)
         }
         p::LINUX_REBOOT_CMD_RESTART | p::LINUX_REBOOT_CMD_RESTART2 => {
+            shut_down_disks()?;
             println!("reboot: Restarting system (powering off: QEMU -no-reboot semantics)");
             arch::power::power_off(0)
         }

@@ -147,6 +147,7 @@ fn may_touch_disk(number: usize) -> bool {
             | nr::FDATASYNC
             | nr::SYNC
             | nr::SYNCFS
+            | nr::REBOOT
     )
 }
 

@@ -1,0 +1,329 @@
+//! ext4 on a disk: the `ext4fs` crate over the disk's block cache, and the rule that
+//! keeps it asynchronous.
+//!
+//! `ext4fs` is synchronous code: it asks its block device for blocks and expects them.
+//! [`CacheDevice`] answers from the disk's block cache; on a miss it waits with
+//! `coroutine::block_on`, which suspends the coroutine stack the call runs on while the
+//! disk's interrupt completes the read. So every call into the file system must run on
+//! a coroutine stack. [`DiskInode`] wraps each ext4 inode and enforces that: called off a
+//! stack, it changes nothing and answers `ERESTART_ON_STACK`, and the system-call layer
+//! runs the call again on a stack (`syscall::dispatch`). `metadata()`, which cannot fail,
+//! answers off a stack from a copy refreshed by every call made on one.
+
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicUsize, Ordering};
+use core::task::{Context, Poll, Waker};
+
+use abi::{Errno, Result, StatFs};
+use block::cache::{BlockCache, BLOCK_SIZE};
+use ksync::SpinLock;
+use vfs::{DirEntry, Events, FileType, Inode, Metadata, OpenFlags, SetTime};
+
+use super::blockdev::Disk;
+use crate::coroutine::{self, SleepMutex};
+
+/// The file system type coros mounts.
+pub type Ext4 = ext4fs::Ext4Fs<SleepMutex, CacheDevice>;
+
+/// The block cache of a disk, as `ext4fs` sees it: 4 KiB sectors.
+pub struct CacheDevice {
+    cache: Arc<BlockCache>,
+}
+
+impl CacheDevice {
+    fn read_block(&self, block: u64, chunk: &mut [u8]) -> Result<()> {
+        let mut cx = Context::from_waker(Waker::noop());
+        match self.cache.poll_with(&mut cx, block, |data| chunk.copy_from_slice(data)) {
+            Poll::Ready(result) => result,
+            Poll::Pending => coroutine::block_on(self.cache.read(block, 0, chunk)).unwrap_or(Err(Errno::EIO)),
+        }
+    }
+
+    fn write_block(&self, block: u64, chunk: &[u8]) -> Result<()> {
+        let mut cx = Context::from_waker(Waker::noop());
+        match self.cache.poll_write(&mut cx, block, 0, chunk) {
+            Poll::Ready(result) => result,
+            Poll::Pending => coroutine::block_on(self.cache.write(block, 0, chunk)).unwrap_or(Err(Errno::EIO)),
+        }
+    }
+}
+
+impl ext4fs::BlockDevice for CacheDevice {
+    fn block_size(&self) -> usize {
+        BLOCK_SIZE
+    }
+
+    fn blocks(&self) -> u64 {
+        self.cache.blocks()
+    }
+
+    fn read(&self, block: u64, buf: &mut [u8]) -> Result<()> {
+        for (index, chunk) in buf.chunks_mut(BLOCK_SIZE).enumerate() {
+            self.read_block(block + index as u64, chunk)?;
+        }
+        Ok(())
+    }
+
+    fn write(&self, block: u64, buf: &[u8]) -> Result<()> {
+        for (index, chunk) in buf.chunks(BLOCK_SIZE).enumerate() {
+            self.write_block(block + index as u64, chunk)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&self) -> Result<()> {
+        coroutine::block_on(self.cache.sync()).unwrap_or(Err(Errno::EIO))
+    }
+
+    fn read_only(&self) -> bool {
+        self.cache.read_only()
+    }
+}
+
+/// A mounted ext4 file system and the disk it lives on.
+pub struct Mounted {
+    pub fs: Arc<Ext4>,
+    pub disk: Arc<Disk>,
+    pub source: String,
+}
+
+static MOUNTED: SpinLock<Vec<Arc<Mounted>>> = SpinLock::new(Vec::new());
+static NEXT_DEV: AtomicUsize = AtomicUsize::new(0);
+
+/// Mounts the ext4 file system of `disk` (must run on a coroutine stack). Its root,
+/// wrapped, for `Vfs::mount`.
+pub fn mount(disk: Arc<Disk>, source: &str, read_only: bool) -> Result<Arc<dyn Inode>> {
+    if !coroutine::on_stack() {
+        return Err(Errno::ERESTART_ON_STACK);
+    }
+    if MOUNTED.lock().iter().any(|mounted| Arc::ptr_eq(&mounted.disk, &disk)) {
+        return Err(Errno::EBUSY);
+    }
+    // Each mount gets its own st_dev; the disk's device number would be Linux's, but
+    // keeping them distinct from the node's rdev keeps fsync lookups simple.
+    let dev = disk.rdev;
+    let _ = NEXT_DEV.fetch_add(1, Ordering::Relaxed);
+    let device = CacheDevice { cache: disk.cache.clone() };
+    let config = ext4fs::MountConfig { read_only, dev, clock: super::now, devices: super::devices() };
+    let fs = Ext4::mount(device, config)?;
+    let root = fs.root()?;
+    MOUNTED.lock().push(Arc::new(Mounted { fs: fs.clone(), disk, source: source.into() }));
+    super::disk_file_system_mounted(true);
+    Ok(DiskInode::wrap(root, fs))
+}
+
+/// The mounted file system whose root or inode has device number `dev`.
+fn mounted_by_dev(dev: u64) -> Option<Arc<Mounted>> {
+    MOUNTED.lock().iter().find(|mounted| mounted.fs.dev() == dev).cloned()
+}
+
+/// Writes back and detaches the file system of `dev` (umount(2)); on a stack.
+pub fn unmount(dev: u64) -> Result<()> {
+    let Some(mounted) = mounted_by_dev(dev) else { return Ok(()) };
+    mounted.fs.unmount()?;
+    coroutine::block_on(mounted.disk.sync()).unwrap_or(Err(Errno::EIO))?;
+    MOUNTED.lock().retain(|other| !Arc::ptr_eq(other, &mounted));
+    super::disk_file_system_mounted(false);
+    Ok(())
+}
+
+/// Writes back every mounted ext4 file system (sync(2), power-off); on a stack.
+pub fn sync_all() -> Result<()> {
+    let all: Vec<_> = MOUNTED.lock().clone();
+    let mut result = Ok(());
+    for mounted in all {
+        if let Err(error) = mounted.fs.sync() {
+            log::warn!("{}: sync failed: {error:?}", mounted.source);
+            result = Err(error);
+        }
+    }
+    result
+}
+
+/// Unmounts everything cleanly before power-off; on a stack.
+pub fn unmount_all() {
+    let all: Vec<_> = MOUNTED.lock().clone();
+    for mounted in all {
+        match unmount(mounted.fs.dev()) {
+            Ok(()) => log::info!("{}: unmounted cleanly", mounted.source),
+            Err(error) => println!("warning: {}: unmount failed: {error}", mounted.source),
+        }
+    }
+}
+
+/// `statfs` of the ext4 file system of `dev`, if it is one.
+pub fn statfs(dev: u64) -> Option<Result<StatFs>> {
+    let mounted = mounted_by_dev(dev)?;
+    if !coroutine::on_stack() {
+        return Some(Err(Errno::ERESTART_ON_STACK));
+    }
+    Some(mounted.fs.statfs())
+}
+
+/// The disk behind an inode of a mounted ext4 file system.
+pub fn disk_of_dev(dev: u64) -> Option<Arc<Disk>> {
+    mounted_by_dev(dev).map(|mounted| mounted.disk.clone())
+}
+
+/// An ext4 inode that refuses to be used off a coroutine stack (see the module docs).
+pub struct DiskInode {
+    inner: Arc<dyn Inode>,
+    fs: Arc<Ext4>,
+    metadata: SpinLock<Metadata>,
+}
+
+impl DiskInode {
+    fn wrap(inner: Arc<dyn Inode>, fs: Arc<Ext4>) -> Arc<dyn Inode> {
+        let metadata = inner.metadata();
+        Arc::new(DiskInode { inner, fs, metadata: SpinLock::new(metadata) })
+    }
+
+    /// `Ok(())` on a stack, else the error that moves the call onto one.
+    fn on_stack() -> Result<()> {
+        if coroutine::on_stack() { Ok(()) } else { Err(Errno::ERESTART_ON_STACK) }
+    }
+
+    fn refresh(&self) {
+        *self.metadata.lock() = self.inner.metadata();
+    }
+
+    fn wrapped(&self, result: Result<Arc<dyn Inode>>) -> Result<Arc<dyn Inode>> {
+        result.map(|inode| {
+            // Device nodes and FIFOs open to other objects; only ext4's own inodes wrap.
+            if vfs::downcast_ref::<ext4fs::Ext4Inode<SleepMutex, CacheDevice>>(inode.as_ref()).is_some() {
+                DiskInode::wrap(inode, self.fs.clone())
+            } else {
+                inode
+            }
+        })
+    }
+
+    /// Runs a change on a stack and refreshes the cached metadata.
+    fn change<T>(&self, operation: impl FnOnce(&dyn Inode) -> Result<T>) -> Result<T> {
+        Self::on_stack()?;
+        let result = operation(self.inner.as_ref());
+        self.refresh();
+        result
+    }
+}
+
+impl Inode for DiskInode {
+    fn metadata(&self) -> Metadata {
+        if coroutine::on_stack() {
+            self.refresh();
+        }
+        *self.metadata.lock()
+    }
+
+    fn ino(&self) -> u64 {
+        self.inner.ino()
+    }
+
+    fn kind(&self) -> FileType {
+        self.inner.kind()
+    }
+
+    fn lookup(&self, name: &[u8]) -> Result<Arc<dyn Inode>> {
+        Self::on_stack()?;
+        let found = self.inner.lookup(name);
+        self.wrapped(found)
+    }
+
+    fn create(&self, name: &[u8], kind: FileType, perm: u32, rdev: u64) -> Result<Arc<dyn Inode>> {
+        let created = self.change(|inner| inner.create(name, kind, perm, rdev));
+        self.wrapped(created)
+    }
+
+    fn symlink(&self, name: &[u8], target: &[u8]) -> Result<Arc<dyn Inode>> {
+        let created = self.change(|inner| inner.symlink(name, target));
+        self.wrapped(created)
+    }
+
+    fn link(&self, name: &[u8], target: &Arc<dyn Inode>) -> Result<()> {
+        let target = vfs::downcast_ref::<DiskInode>(target.as_ref()).map(|disk| disk.inner.clone()).ok_or(Errno::EXDEV)?;
+        self.change(|inner| inner.link(name, &target))
+    }
+
+    fn unlink(&self, name: &[u8]) -> Result<()> {
+        self.change(|inner| inner.unlink(name))
+    }
+
+    fn rmdir(&self, name: &[u8]) -> Result<()> {
+        self.change(|inner| inner.rmdir(name))
+    }
+
+    fn rename(&self, old_name: &[u8], new_dir: &Arc<dyn Inode>, new_name: &[u8], flags: u32) -> Result<()> {
+        let new_dir = vfs::downcast_ref::<DiskInode>(new_dir.as_ref()).map(|disk| disk.inner.clone()).ok_or(Errno::EXDEV)?;
+        self.change(|inner| inner.rename(old_name, &new_dir, new_name, flags))
+    }
+
+    fn read_dir(&self, offset: u64, emit: &mut dyn FnMut(&DirEntry) -> bool) -> Result<()> {
+        Self::on_stack()?;
+        self.inner.read_dir(offset, emit)
+    }
+
+    fn readlink(&self) -> Result<Vec<u8>> {
+        Self::on_stack()?;
+        self.inner.readlink()
+    }
+
+    fn truncate(&self, size: u64) -> Result<()> {
+        self.change(|inner| inner.truncate(size))
+    }
+
+    fn set_mode(&self, mode: u32) -> Result<()> {
+        self.change(|inner| inner.set_mode(mode))
+    }
+
+    fn set_owner(&self, uid: Option<u32>, gid: Option<u32>) -> Result<()> {
+        self.change(|inner| inner.set_owner(uid, gid))
+    }
+
+    fn set_times(&self, atime: SetTime, mtime: SetTime) -> Result<()> {
+        self.change(|inner| inner.set_times(atime, mtime))
+    }
+
+    fn open(&self, flags: OpenFlags) -> Result<Option<Arc<dyn Inode>>> {
+        Self::on_stack()?;
+        self.inner.open(flags)
+    }
+
+    fn poll_read_at(&self, cx: &mut Context<'_>, offset: u64, buf: &mut [u8]) -> Poll<Result<usize>> {
+        if let Err(error) = Self::on_stack() {
+            return Poll::Ready(Err(error));
+        }
+        self.inner.poll_read_at(cx, offset, buf)
+    }
+
+    fn poll_write_at(&self, cx: &mut Context<'_>, offset: u64, buf: &[u8]) -> Poll<Result<usize>> {
+        if let Err(error) = Self::on_stack() {
+            return Poll::Ready(Err(error));
+        }
+        let result = self.inner.poll_write_at(cx, offset, buf);
+        self.refresh();
+        result
+    }
+
+    fn poll_append(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<(usize, u64)>> {
+        if let Err(error) = Self::on_stack() {
+            return Poll::Ready(Err(error));
+        }
+        let result = self.inner.poll_append(cx, buf);
+        self.refresh();
+        result
+    }
+
+    fn poll_ready(&self, cx: &mut Context<'_>, events: Events) -> Poll<Events> {
+        self.inner.poll_ready(cx, events)
+    }
+
+    fn is_seekable(&self) -> bool {
+        self.inner.is_seekable()
+    }
+
+    fn ioctl(&self, cmd: u32, arg: usize) -> Result<usize> {
+        self.inner.ioctl(cmd, arg)
+    }
+}
