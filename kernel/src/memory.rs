@@ -145,6 +145,7 @@ unsafe impl PhysFrames for KernelFrames {
         frames().lock().share(pa)
     }
     fn release(&mut self, pa: PhysAddr) -> bool {
+        crate::process::run::note_user_mapping_change();
         frames().lock().release(pa)
     }
     fn count(&self, pa: PhysAddr) -> usize {

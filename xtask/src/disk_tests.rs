@@ -20,7 +20,73 @@ pub struct DiskTest {
 }
 
 /// Every disk test.
-pub const DISK_TESTS: &[DiskTest] = &[DiskTest { name: "virtio-blk", run: virtio_blk }];
+pub const DISK_TESTS: &[DiskTest] = &[
+    DiskTest { name: "virtio-blk", run: virtio_blk },
+    DiskTest { name: "ext4-rw", run: ext4_rw },
+    DiskTest { name: "ext4-bad-input", run: ext4_bad_input },
+];
+
+/// Guest scripts the initramfs carries for these tests (`coros_test=NAME`).
+pub const INITRAMFS_SCRIPTS: &[(&str, &str)] = &[("disk-ext4-rw", EXT4_RW_SCRIPT), ("disk-ext4-bad", EXT4_BAD_SCRIPT)];
+
+/// On `vda` (ext4 made by the host with `hello.txt`, `tree/` of 3,000 files, `keep.bin`):
+/// reads, then every kind of change, a 64 MiB file with its checksum, a sparse file,
+/// 1,000 creates and 500 deletes, concurrent writers, sync, unmount, read-only remount.
+const EXT4_RW_SCRIPT: &str = r#"set -e
+mount -t ext4 /dev/vda /mnt
+echo "mounted: $(grep ' /mnt ' /proc/mounts | cut -d' ' -f1-3)"
+cat /mnt/hello.txt
+echo "tree entries: $(ls /mnt/tree | wc -l)"
+echo "keep.bin: $(sha256sum < /mnt/keep.bin | cut -c1-16)"
+echo new file > /mnt/new.txt
+mkdir -p /mnt/a/b/c
+ln -s ../../new.txt /mnt/a/b/rel-link
+ln -s /this/is/a/rather/long/symbolic/link/target/that/needs/a/block/of/its/own/to/be/stored /mnt/long-link
+ln /mnt/new.txt /mnt/hard.txt
+mv /mnt/hard.txt /mnt/a/b/moved.txt
+chmod 640 /mnt/a/b/moved.txt
+touch -d @1000000000 /mnt/a/b/c
+dd if=/dev/urandom of=/mnt/big bs=64k count=1024 2>/dev/null
+sha256sum /mnt/big | cut -c1-64 > /mnt/big.sha
+dd if=/dev/zero of=/mnt/sparse bs=1 count=1 seek=104857600 2>/dev/null
+mkdir /mnt/many
+i=0; while [ $i -lt 1000 ]; do echo $i > /mnt/many/f$i; i=$((i+1)); done
+i=0; while [ $i -lt 1000 ]; do rm /mnt/many/f$i; i=$((i+2)); done
+rm /mnt/tree/file-1*
+for w in 1 2 3 4; do (j=0; while [ $j -lt 50 ]; do echo "writer $w line $j" >> /mnt/shared.log; echo $j > /mnt/w$w; j=$((j+1)); done) & done
+wait
+echo "shared.log lines: $(wc -l < /mnt/shared.log)"
+echo "many: $(ls /mnt/many | wc -l)  tree: $(ls /mnt/tree | wc -l)"
+df -k /mnt | tail -1 | awk '{ print "df: total", ($2 > 100000), "used", ($3 > 60000) }'
+stat -c '%s %b' /mnt/sparse
+sync
+umount /mnt
+mount -t ext4 -o ro /dev/vda /mnt
+echo "after remount: $(cat /mnt/a/b/moved.txt) $(readlink /mnt/a/b/rel-link) $(cat /mnt/a/b/rel-link)"
+[ "$(sha256sum /mnt/big | cut -c1-64)" = "$(cat /mnt/big.sha)" ] && echo "big: checksum ok"
+touch /mnt/x 2>&1 | sed 's/^touch: //'
+umount /mnt
+echo done
+"#;
+
+/// Bad input: a disk without ext4, a corrupted one, a read-only one, and a full one.
+const EXT4_BAD_SCRIPT: &str = r#"mount -t ext4 /dev/vda /mnt 2>&1 | sed 's/^mount: //'
+mount -t ext4 /dev/vdb /mnt 2>&1 | sed 's/^mount: //'
+mount -t ext4 /dev/nonexistent /mnt 2>&1 | sed 's/^mount: //'
+mount -t ext4 /dev/vdc /mnt && echo "vdc mounted: $(grep ' /mnt ' /proc/mounts | cut -d' ' -f4 | cut -d, -f1)"
+touch /mnt/x 2>&1 | sed 's/^touch: //'
+umount /mnt
+mount -t ext4 /dev/vdd /mnt || exit 1
+dd if=/dev/urandom of=/mnt/first bs=64k count=16 2>/dev/null
+sha256sum /mnt/first | cut -c1-64 > /mnt/first.sha
+dd if=/dev/zero of=/mnt/fill bs=64k 2>&1 | grep -o 'No space left on device' | head -1
+sync
+[ "$(sha256sum /mnt/first | cut -c1-64)" = "$(cat /mnt/first.sha)" ] && echo "first: intact"
+rm /mnt/fill
+echo after > /mnt/after.txt && cat /mnt/after.txt
+umount /mnt
+echo done
+"#;
 
 /// Where a test keeps its images.
 fn work_dir(name: &str) -> Result<PathBuf> {
@@ -114,6 +180,190 @@ fn virtio_blk(kernel: &Path, _initramfs: &Path) -> Result<(), String> {
         if untouched[8 * 512..8 * 512 + 8] != 8u64.to_le_bytes() {
             return Err("the read-only disk was changed".into());
         }
+    }
+    Ok(())
+}
+
+fn error(error: impl std::fmt::Display) -> String {
+    error.to_string()
+}
+
+/// Runs a host command; its stdout, or an error with its output.
+fn host(program: &str, args: &[&str]) -> Result<String, String> {
+    let output = std::process::Command::new(program).args(args).output().map_err(|e| format!("{program}: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    if !output.status.success() {
+        return Err(format!("`{program} {}` failed ({}):\n{stdout}{}", args.join(" "), output.status, String::from_utf8_lossy(&output.stderr)));
+    }
+    Ok(stdout)
+}
+
+fn mke2fs() -> &'static str {
+    if Path::new("/usr/sbin/mke2fs").exists() { "/usr/sbin/mke2fs" } else { "mke2fs" }
+}
+
+/// An ext4 image of `mib` MiB made with the host's `mke2fs -d` from `tree`.
+fn ext4_image(path: &Path, mib: u64, tree: Option<&Path>) -> Result<(), String> {
+    let file = std::fs::File::create(path).map_err(error)?;
+    file.set_len(mib << 20).map_err(error)?;
+    let mut args = vec!["-q", "-F", "-t", "ext4", "-b", "4096", "-E", "root_owner=0:0"];
+    let tree_arg;
+    if let Some(tree) = tree {
+        tree_arg = tree.display().to_string();
+        args.extend(["-d", tree_arg.as_str()]);
+    }
+    let image = path.display().to_string();
+    args.push(&image);
+    host(mke2fs(), &args).map(drop)
+}
+
+/// `e2fsck -fn` finds nothing wrong with `image`.
+fn fsck_clean(image: &Path) -> Result<(), String> {
+    host("/usr/sbin/e2fsck", &["-fn", &image.display().to_string()]).map(drop).map_err(|report| format!("e2fsck found errors:\n{report}"))
+}
+
+fn debugfs(image: &Path, request: &str) -> Result<String, String> {
+    host("/usr/sbin/debugfs", &["-R", request, &image.display().to_string()])
+}
+
+/// The lines of `output` between the test's begin and end markers, and its status.
+fn section(output: &str, name: &str) -> Result<String, String> {
+    let begin = format!("=== begin {name} ===");
+    let start = output.find(&begin).ok_or_else(|| format!("no `{begin}`:\n{}", tail(output, 30)))? + begin.len();
+    let end_marker = format!("=== end {name}: exit 0 ===");
+    let end = output[start..].find(&end_marker).ok_or_else(|| format!("the script did not exit 0:\n{}", tail(output, 40)))?;
+    Ok(output[start..start + end].lines().map(|line| line.trim_end_matches('\r')).filter(|line| !line.is_empty()).map(|line| format!("{line}\n")).collect())
+}
+
+fn expect_lines(got: &str, expected: &[&str]) -> Result<(), String> {
+    let lines: Vec<&str> = got.lines().collect();
+    if lines != expected {
+        return Err(format!("guest output differs:\n--- expected\n{}\n--- got\n{got}", expected.join("\n")));
+    }
+    Ok(())
+}
+
+fn ext4_rw(kernel: &Path, initramfs: &Path) -> Result<(), String> {
+    let dir = work_dir("ext4-rw").map_err(|e| format!("{e:#}"))?;
+    let tree = dir.join("tree");
+    std::fs::create_dir_all(tree.join("tree")).map_err(error)?;
+    std::fs::write(tree.join("hello.txt"), "hello from the host\n").map_err(error)?;
+    for index in 0..3000 {
+        std::fs::write(tree.join("tree").join(format!("file-{index}")), format!("{index}\n")).map_err(error)?;
+    }
+    let keep: Vec<u8> = (0..3 << 20).map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    std::fs::write(tree.join("keep.bin"), &keep).map_err(error)?;
+    let image = dir.join("vda.img");
+    ext4_image(&image, 256, Some(&tree))?;
+    let keep_sum = host("sha256sum", &[&tree.join("keep.bin").display().to_string()])?;
+    let drives = [Drive { path: image.clone(), read_only: false }];
+    let append = "console=ttyS0 rdinit=/init quiet coros_test=disk-ext4-rw";
+    let output = boot_with_drives(kernel, Some(initramfs), append, &drives, 2, Duration::from_secs(300))?;
+    let got = section(&output, "disk-ext4-rw")?;
+    let removed = (0..3000).filter(|i| i.to_string().starts_with('1')).count();
+    let expected = [
+        "mounted: /dev/vda /mnt ext4".to_string(),
+        "hello from the host".into(),
+        "tree entries: 3000".into(),
+        format!("keep.bin: {}", &keep_sum[..16]),
+        "shared.log lines: 200".into(),
+        format!("many: 500  tree: {}", 3000 - removed),
+        "df: total 1 used 1".into(),
+        "104857601 8".into(),
+        "after remount: new file ../../new.txt new file".into(),
+        "big: checksum ok".into(),
+        "/mnt/x: Read-only file system".into(),
+        "done".into(),
+    ];
+    expect_lines(&got, &expected.iter().map(String::as_str).collect::<Vec<_>>())?;
+    // The host's view of what the guest wrote.
+    fsck_clean(&image)?;
+    let checks: &[(&str, &str)] = &[
+        ("cat /a/b/moved.txt", "new file\n"),
+        ("cat /new.txt", "new file\n"),
+        ("cat /many/f999", "999\n"),
+        ("cat /w3", "49\n"),
+    ];
+    for (request, want) in checks {
+        let got = debugfs(&image, request)?;
+        if got != *want {
+            return Err(format!("debugfs `{request}`: {got:?}, expected {want:?}"));
+        }
+    }
+    let stat = debugfs(&image, "stat /a/b/moved.txt")?;
+    for want in ["Mode:  0640", "Links: 2"] {
+        if !stat.contains(want) {
+            return Err(format!("debugfs stat /a/b/moved.txt lacks `{want}`:\n{stat}"));
+        }
+    }
+    let dir_stat = debugfs(&image, "stat /a/b/c")?;
+    if !dir_stat.contains("mtime: 0x3b9aca00") {
+        return Err(format!("/a/b/c: mtime not 1000000000:\n{dir_stat}"));
+    }
+    let link = debugfs(&image, "stat /long-link")?;
+    if !link.contains("/this/is/a/rather/long") && !debugfs(&image, "cat /long-link").unwrap_or_default().contains("/this/is") {
+        return Err(format!("/long-link target not found:\n{link}"));
+    }
+    let big = dir.join("big.out");
+    debugfs(&image, &format!("dump /big {}", big.display()))?;
+    let host_sum = host("sha256sum", &[&big.display().to_string()])?;
+    let guest_sum = debugfs(&image, "cat /big.sha")?;
+    if host_sum[..64] != guest_sum.trim()[..] {
+        return Err(format!("/big: host checksum {} != guest {}", &host_sum[..64], guest_sum.trim()));
+    }
+    if std::fs::metadata(&big).map_err(error)?.len() != 64 << 20 {
+        return Err("/big is not 64 MiB on the host".into());
+    }
+    Ok(())
+}
+
+fn ext4_bad_input(kernel: &Path, initramfs: &Path) -> Result<(), String> {
+    let dir = work_dir("ext4-bad-input").map_err(|e| format!("{e:#}"))?;
+    let zeros = dir.join("zeros.img");
+    std::fs::File::create(&zeros).and_then(|file| file.set_len(16 << 20)).map_err(error)?;
+    let corrupt = dir.join("corrupt.img");
+    ext4_image(&corrupt, 32, None)?;
+    {
+        // Scribble over the group descriptor table (block 1) and the superblock's
+        // checksum-covered fields.
+        use std::io::{Seek, SeekFrom, Write};
+        let mut file = std::fs::OpenOptions::new().write(true).open(&corrupt).map_err(error)?;
+        file.seek(SeekFrom::Start(4096)).map_err(error)?;
+        file.write_all(&[0xA5; 256]).map_err(error)?;
+        file.seek(SeekFrom::Start(1024 + 0x60)).map_err(error)?;
+        file.write_all(&[0xFF; 8]).map_err(error)?;
+    }
+    let read_only = dir.join("ro.img");
+    ext4_image(&read_only, 32, None)?;
+    let small = dir.join("small.img");
+    ext4_image(&small, 16, None)?;
+    let drives = [
+        Drive { path: zeros, read_only: false },
+        Drive { path: corrupt, read_only: false },
+        Drive { path: read_only.clone(), read_only: true },
+        Drive { path: small.clone(), read_only: false },
+    ];
+    let append = "console=ttyS0 rdinit=/init quiet coros_test=disk-ext4-bad";
+    let output = boot_with_drives(kernel, Some(initramfs), append, &drives, 1, Duration::from_secs(180))?;
+    let got = section(&output, "disk-ext4-bad")?;
+    expect_lines(
+        &got,
+        &[
+            "mounting /dev/vda on /mnt failed: Invalid argument",
+            "mounting /dev/vdb on /mnt failed: Structure needs cleaning",
+            "mounting /dev/nonexistent on /mnt failed: No such file or directory",
+            "vdc mounted: ro",
+            "/mnt/x: Read-only file system",
+            "No space left on device",
+            "first: intact",
+            "after",
+            "done",
+        ],
+    )?;
+    fsck_clean(&small)?;
+    fsck_clean(&read_only)?;
+    if debugfs(&small, "cat /after.txt")? != "after\n" {
+        return Err("the full disk lost the file written after freeing space".into());
     }
     Ok(())
 }

@@ -56,6 +56,7 @@ pub fn prepare_initramfs() -> Result<PathBuf> {
     }
     let mut tests: Vec<(&str, &str)> = crate::user_tests::all().map(|test| (test.name, test.command)).collect();
     tests.extend_from_slice(crate::bench::INITRAMFS_BENCHMARKS);
+    tests.extend_from_slice(crate::disk_tests::INITRAMFS_SCRIPTS);
     let archive = initramfs::assemble(&initramfs::Contents {
         busybox_root: &unpacked[0].root,
         programs: &programs,

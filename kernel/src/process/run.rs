@@ -39,12 +39,32 @@ pub static PAGE_TABLE_SWITCHES: core::sync::atomic::AtomicU64 = core::sync::atom
 fn install_address_space(thread: &Thread) {
     let satp = thread.process.satp.load(Ordering::Acquire);
     let hart = arch::hart::id();
+    let epoch = TLB_EPOCH.load(Ordering::Acquire);
     if INSTALLED_SATP[hart].swap(satp, Ordering::Relaxed) != satp {
         PAGE_TABLE_SWITCHES.fetch_add(1, Ordering::Relaxed);
+        HART_EPOCH[hart].store(epoch, Ordering::Relaxed);
         // SAFETY: every user page table shares the kernel's upper half, so the kernel
         // stays mapped across the switch; switching also flushes the TLB.
         unsafe { arch::paging::activate(satp) };
+    } else if HART_EPOCH[hart].swap(epoch, Ordering::Relaxed) != epoch {
+        // The same page table as before, but some hart took permissions away or freed
+        // frames since this hart last flushed: its cached translations may be stale (a
+        // process that forked on another hart, a freed table whose frame came back as
+        // another process's root).
+        // SAFETY: sfence.vma only drops cached translations.
+        unsafe { arch::paging::flush_tlb() };
     }
+}
+
+/// Bumped whenever user mappings lose permissions or frames are released; a hart
+/// re-entering the page table it already has flushes its TLB if this moved.
+static TLB_EPOCH: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+static HART_EPOCH: [core::sync::atomic::AtomicU64; arch::layout::MAX_HARTS] =
+    [const { core::sync::atomic::AtomicU64::new(0) }; arch::layout::MAX_HARTS];
+
+/// A user mapping lost permissions or a user frame was released (see [`TLB_EPOCH`]).
+pub fn note_user_mapping_change() {
+    TLB_EPOCH.fetch_add(1, Ordering::Release);
 }
 
 /// Flushes this hart's TLB if `space` changed mappings since the last flush. Called
@@ -52,6 +72,7 @@ fn install_address_space(thread: &Thread) {
 /// this hart has the space installed.
 pub fn flush_tlb_if_needed(space: &mut super::UserSpace) {
     if space.take_tlb_flush() {
+        note_user_mapping_change();
         // SAFETY: sfence.vma only drops cached translations.
         unsafe { arch::paging::flush_tlb() };
     }
