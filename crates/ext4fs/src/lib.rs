@@ -52,6 +52,7 @@ mod device;
 mod errno;
 mod fs;
 mod inode;
+mod inode_check;
 mod padding;
 mod superblock;
 
