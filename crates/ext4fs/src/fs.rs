@@ -25,7 +25,7 @@ use crate::device::{BlockDevice, DeviceIo};
 use crate::errno::IntoErrno;
 use crate::inode::Ext4Inode;
 use crate::inode_check::InodeChecker;
-use crate::padding;
+use crate::{dir_blocks, padding};
 use crate::superblock::{self, SuperblockInfo};
 
 /// The rsext4 mount type this crate drives.
@@ -59,6 +59,8 @@ pub(crate) struct State<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 's
     /// Inodes allocated during this mount: their newest copy may still be only in the
     /// journal, with nothing valid at home yet, so their home copy is not checked.
     pub(crate) allocated: BTreeSet<u32>,
+    /// Directories that gained entries during this mount (see [`crate::dir_blocks`]).
+    pub(crate) grown_directories: BTreeSet<u32>,
 }
 
 impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> State<R, D> {
@@ -138,7 +140,7 @@ impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> Ext4Fs<R, D>
         let services = MountServices::new(WallClock(config.clock), (), NoopObserver);
         let ext4 = Ext4::mount(io, services, options).errno()?;
         Ok(Arc::new_cyclic(|this| Self {
-            state: Mutex::new(State { ext4: Some(ext4), handles: BTreeMap::new(), created_since_sweep: 0, allocated: BTreeSet::new() }),
+            state: Mutex::new(State { ext4: Some(ext4), handles: BTreeMap::new(), created_since_sweep: 0, allocated: BTreeSet::new(), grown_directories: BTreeSet::new() }),
             reap_queue: Mutex::new(Vec::new()),
             device,
             uninitialised_groups,
@@ -221,7 +223,9 @@ impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> Ext4Fs<R, D>
                 state.ext4 = Some(ext4);
                 return Err(errno);
             }
-            self.fix_padding()
+            self.fix_padding()?;
+            let directories = dir_blocks::sorted(&state.grown_directories);
+            dir_blocks::fix_directory_blocks(&*self.device, &self.inode_checker, self.superblock.block_size, &directories)
         })
     }
 

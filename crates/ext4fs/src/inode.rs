@@ -203,6 +203,7 @@ impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> Ext4Inode<R,
             }
             let info = make(ext4, parent, file_name).errno()?;
             state.allocated.insert(info.number.raw());
+            state.grown_directories.insert(self.ino);
             self.handle_of(state, &info)
         })
     }
@@ -398,6 +399,7 @@ impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> Inode for Ex
                 return Err(Errno::EEXIST);
             }
             ext4.hard_link(inode_number(target.ino)?, parent, file_name).errno()?;
+            state.grown_directories.insert(self.ino);
             Ok(())
         })
     }
@@ -492,6 +494,8 @@ impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> Inode for Ex
                 _ => {}
             }
             let outcome = ext4.rename(old_parent, old_file, new_parent, new_file, options).errno()?;
+            state.grown_directories.insert(new_dir.ino);
+            state.grown_directories.insert(self.ino);
             if let Some(replaced) = outcome.replaced.filter(|replaced| replaced.requires_reap()) {
                 self.fs.release_unlinked(state, replaced.inode.raw())?;
             }

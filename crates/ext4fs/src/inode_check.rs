@@ -19,7 +19,8 @@ use crate::superblock::{crc32c, read_bytes, u16_at, u32_at, SuperblockInfo};
 /// What checking an inode needs.
 pub(crate) struct InodeChecker {
     /// crc32c of the file-system UUID (or `s_checksum_seed`); `None` without metadata_csum
-    /// (or with meta_bg, whose scattered descriptor table this crate does not read).
+    /// (or with meta_bg, whose scattered descriptor table this crate does not read, and
+    /// then `inode_tables` is empty).
     seed: Option<u32>,
     /// Inode table block of each group.
     inode_tables: Vec<u64>,
@@ -38,7 +39,6 @@ impl InodeChecker {
             inodes_per_group: groups.inodes_per_group,
             block_size: info.block_size,
         };
-        let Some(seed) = info.checksum_seed else { return Ok(checker) };
         if groups.meta_bg {
             return Ok(checker);
         }
@@ -52,20 +52,50 @@ impl InodeChecker {
                 u64::from(u32_at(descriptor, 0x08)) | high
             })
             .collect();
-        checker.seed = Some(seed);
+        checker.seed = info.checksum_seed;
         Ok(checker)
+    }
+
+    /// Byte offset of inode `ino`'s home copy (`None` if unknown: meta_bg or a bad number).
+    pub(crate) fn location(&self, ino: u32) -> Option<u64> {
+        let index = ino.checked_sub(1)?;
+        let table = *self.inode_tables.get((index / self.inodes_per_group) as usize)?;
+        table
+            .checked_mul(u64::from(self.block_size))?
+            .checked_add(u64::from(index % self.inodes_per_group) * u64::from(self.inode_size))
+    }
+
+    /// Bytes per on-disk inode.
+    pub(crate) fn inode_size(&self) -> u32 {
+        self.inode_size
+    }
+
+    /// Stores the checksum of inode `ino` into `raw` (nothing without metadata_csum).
+    pub(crate) fn set_checksum(&self, ino: u32, raw: &mut [u8]) {
+        let Some(seed) = self.seed else { return };
+        let extra = self.inode_size > 128 && u32::from(u16_at(raw, 0x80)) + 128 >= 0x84;
+        raw[0x7C..0x7E].fill(0);
+        if extra {
+            raw[0x82..0x84].fill(0);
+        }
+        let crc = self.checksum(seed, ino, raw);
+        raw[0x7C..0x7E].copy_from_slice(&(crc as u16).to_le_bytes());
+        if extra {
+            raw[0x82..0x84].copy_from_slice(&((crc >> 16) as u16).to_le_bytes());
+        }
+    }
+
+    fn checksum(&self, seed: u32, ino: u32, raw: &[u8]) -> u32 {
+        let generation = u32_at(raw, 0x64);
+        let mut crc = crc32c(seed, &ino.to_le_bytes());
+        crc = crc32c(crc, &generation.to_le_bytes());
+        crc32c(crc, raw)
     }
 
     /// Checks the home copy of inode `ino` (`EUCLEAN` on a mismatch).
     pub(crate) fn verify<D: BlockDevice>(&self, device: &D, ino: u32) -> Result<(), Errno> {
         let Some(seed) = self.seed else { return Ok(()) };
-        let index = ino.checked_sub(1).ok_or(Errno::EUCLEAN)?;
-        let group = (index / self.inodes_per_group) as usize;
-        let table = *self.inode_tables.get(group).ok_or(Errno::EUCLEAN)?;
-        let offset = table
-            .checked_mul(u64::from(self.block_size))
-            .and_then(|start| start.checked_add(u64::from(index % self.inodes_per_group) * u64::from(self.inode_size)))
-            .ok_or(Errno::EUCLEAN)?;
+        let offset = self.location(ino).ok_or(Errno::EUCLEAN)?;
         let mut raw = read_bytes(device, offset, self.inode_size as usize)
             .map_err(|errno| if errno == Errno::EINVAL { Errno::EUCLEAN } else { errno })?;
         if raw.iter().all(|&byte| byte == 0) {
@@ -82,10 +112,7 @@ impl InodeChecker {
         if extra {
             raw[0x82..0x84].fill(0);
         }
-        let generation = u32_at(&raw, 0x64);
-        let mut crc = crc32c(seed, &ino.to_le_bytes());
-        crc = crc32c(crc, &generation.to_le_bytes());
-        crc = crc32c(crc, &raw);
+        let crc = self.checksum(seed, ino, &raw);
         let matches = if extra { crc == (stored_high << 16 | stored_low) } else { crc & 0xFFFF == stored_low };
         if matches {
             Ok(())

@@ -49,6 +49,7 @@
 extern crate alloc;
 
 mod device;
+mod dir_blocks;
 mod errno;
 mod fs;
 mod inode;
