@@ -136,7 +136,7 @@ fn device_errors_are_eio() {
         fs.sync().err(),
         fs.unmount().err(),
     ];
-    assert!(results.iter().any(|result| *result == Some(Errno::EIO)), "{results:?}");
+    assert!(results.contains(&Some(Errno::EIO)), "{results:?}");
     assert!(results.iter().flatten().all(|errno| [Errno::EIO, Errno::EROFS].contains(errno)), "{results:?}");
 }
 

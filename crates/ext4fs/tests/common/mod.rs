@@ -44,7 +44,7 @@ impl FileDevice {
     }
 
     fn range(&self, block: u64, length: usize) -> Result<u64, Errno> {
-        if self.fail.load(Ordering::Relaxed) || length % self.sector != 0 {
+        if self.fail.load(Ordering::Relaxed) || !length.is_multiple_of(self.sector) {
             return Err(Errno::EIO);
         }
         let end = block.checked_add((length / self.sector) as u64).ok_or(Errno::EIO)?;
