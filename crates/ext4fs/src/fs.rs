@@ -12,7 +12,7 @@
 //! puts a zero-link inode on the orphan list without freeing it, and this module reaps it
 //! (frees its blocks and inode) once no [`Ext4Inode`] handle refers to it any more.
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 
@@ -24,7 +24,8 @@ use vfs::{Clock, DeviceRegistry, FileType, Timestamp};
 use crate::device::{BlockDevice, DeviceIo};
 use crate::errno::IntoErrno;
 use crate::inode::Ext4Inode;
-use crate::padding;
+use crate::inode_check::InodeChecker;
+use crate::{dir_blocks, padding};
 use crate::superblock::{self, SuperblockInfo};
 
 /// The rsext4 mount type this crate drives.
@@ -55,6 +56,11 @@ pub(crate) struct State<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 's
     handles: BTreeMap<u32, Weak<Ext4Inode<R, D>>>,
     /// Handles created since dead entries were last swept from `handles`.
     created_since_sweep: usize,
+    /// Inodes allocated during this mount: their newest copy may still be only in the
+    /// journal, with nothing valid at home yet, so their home copy is not checked.
+    pub(crate) allocated: BTreeSet<u32>,
+    /// Directories that gained entries during this mount (see [`crate::dir_blocks`]).
+    pub(crate) grown_directories: BTreeSet<u32>,
 }
 
 impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> State<R, D> {
@@ -94,6 +100,8 @@ pub struct Ext4Fs<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static>
     device: Arc<D>,
     /// Groups whose inode bitmap was uninitialised at mount (see [`crate::padding`]).
     uninitialised_groups: Vec<u32>,
+    /// Checks inode checksums rsext4 does not check.
+    inode_checker: InodeChecker,
     /// Inodes with no links whose last handle was dropped: reaped under the state lock.
     reap_queue: Mutex<R, Vec<u32>>,
     pub(crate) config: MountConfig,
@@ -112,6 +120,7 @@ impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> Ext4Fs<R, D>
     /// bitmaps, journal replay).
     pub fn mount(device: D, config: MountConfig) -> Result<Arc<Self>> {
         let superblock = superblock::check(&device)?;
+        superblock::check_root_inode(&device, &superblock)?;
         if !config.read_only && device.read_only() {
             return Err(Errno::EROFS);
         }
@@ -125,15 +134,17 @@ impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> Ext4Fs<R, D>
         } else {
             padding::uninitialised_groups(&device, &superblock.groups, superblock.block_size)?
         };
+        let inode_checker = InodeChecker::new(&device, &superblock)?;
         let device = Arc::new(device);
         let io = DeviceIo { device: device.clone() };
         let services = MountServices::new(WallClock(config.clock), (), NoopObserver);
         let ext4 = Ext4::mount(io, services, options).errno()?;
         Ok(Arc::new_cyclic(|this| Self {
-            state: Mutex::new(State { ext4: Some(ext4), handles: BTreeMap::new(), created_since_sweep: 0 }),
+            state: Mutex::new(State { ext4: Some(ext4), handles: BTreeMap::new(), created_since_sweep: 0, allocated: BTreeSet::new(), grown_directories: BTreeSet::new() }),
             reap_queue: Mutex::new(Vec::new()),
             device,
             uninitialised_groups,
+            inode_checker,
             config,
             superblock,
             this: this.clone(),
@@ -143,6 +154,7 @@ impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> Ext4Fs<R, D>
     /// The root directory. Blocks (reads the root inode).
     pub fn root(&self) -> Result<Arc<dyn vfs::Inode>> {
         self.with_state(|state| {
+            self.verify_inode(state, ROOT_INODE)?;
             let info = state.ext4()?.inode(inode_number(ROOT_INODE)?).errno()?;
             Ok(self.handle(state, ROOT_INODE, kind_of(info.mode)?) as Arc<dyn vfs::Inode>)
         })
@@ -211,7 +223,9 @@ impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> Ext4Fs<R, D>
                 state.ext4 = Some(ext4);
                 return Err(errno);
             }
-            self.fix_padding()
+            self.fix_padding()?;
+            let directories = dir_blocks::sorted(&state.grown_directories);
+            dir_blocks::fix_directory_blocks(&*self.device, &self.inode_checker, self.superblock.block_size, &directories)
         })
     }
 
@@ -221,6 +235,15 @@ impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> Ext4Fs<R, D>
         let mut state = self.state.lock();
         self.reap_queued(&mut state);
         operation(&mut state)
+    }
+
+    /// Checks the on-disk checksum of inode `ino` unless a handle of it is alive (then it
+    /// was checked when the handle was made).
+    pub(crate) fn verify_inode(&self, state: &State<R, D>, ino: u32) -> Result<()> {
+        if state.has_handle(ino) || state.allocated.contains(&ino) {
+            return Ok(());
+        }
+        self.inode_checker.verify(&*self.device, ino)
     }
 
     /// The handle of inode `ino` (of type `kind`), creating it if none is alive.

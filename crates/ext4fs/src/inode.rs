@@ -166,6 +166,13 @@ impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> Ext4Inode<R,
         Ok(info)
     }
 
+    /// The entry `name` of this directory (`ENOENT`), its inode checksum verified.
+    fn child(&self, state: &mut State<R, D>, name: FileName<'_>) -> Result<InodeInfo> {
+        let info = state.ext4()?.lookup_child(inode_number(self.ino)?, name).errno()?.ok_or(Errno::ENOENT)?;
+        self.fs.verify_inode(state, info.number.raw())?;
+        Ok(info)
+    }
+
     fn handle_of(&self, state: &mut State<R, D>, info: &InodeInfo) -> Result<Arc<dyn Inode>> {
         let kind = kind_of(info.mode)?;
         Ok(self.fs.handle(state, info.number.raw(), kind))
@@ -195,6 +202,8 @@ impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> Ext4Inode<R,
                 return Err(Errno::EEXIST);
             }
             let info = make(ext4, parent, file_name).errno()?;
+            state.allocated.insert(info.number.raw());
+            state.grown_directories.insert(self.ino);
             self.handle_of(state, &info)
         })
     }
@@ -335,8 +344,7 @@ impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> Inode for Ex
             if name == b"." {
                 return Ok(self.fs.handle(state, self.ino, self.kind) as Arc<dyn Inode>);
             }
-            let name = file_name(name)?;
-            let info = state.ext4()?.lookup_child(inode_number(self.ino)?, name).errno()?.ok_or(Errno::ENOENT)?;
+            let info = self.child(state, file_name(name)?)?;
             self.handle_of(state, &info)
         })
     }
@@ -391,6 +399,7 @@ impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> Inode for Ex
                 return Err(Errno::EEXIST);
             }
             ext4.hard_link(inode_number(target.ino)?, parent, file_name).errno()?;
+            state.grown_directories.insert(self.ino);
             Ok(())
         })
     }
@@ -404,12 +413,11 @@ impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> Inode for Ex
             self.live_dir(state)?;
             self.writable()?;
             let parent = inode_number(self.ino)?;
-            let ext4 = state.ext4()?;
-            let child = ext4.lookup_child(parent, file_name).errno()?.ok_or(Errno::ENOENT)?;
+            let child = self.child(state, file_name)?;
             if child.is_directory() {
                 return Err(Errno::EISDIR);
             }
-            let outcome = ext4.unlink(parent, file_name).errno()?;
+            let outcome = state.ext4()?.unlink(parent, file_name).errno()?;
             if outcome.requires_reap() {
                 self.fs.release_unlinked(state, outcome.inode.raw())?;
             }
@@ -428,12 +436,11 @@ impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> Inode for Ex
             self.live_dir(state)?;
             self.writable()?;
             let parent = inode_number(self.ino)?;
-            let ext4 = state.ext4()?;
-            let child = ext4.lookup_child(parent, file_name).errno()?.ok_or(Errno::ENOENT)?;
+            let child = self.child(state, file_name)?;
             if !child.is_directory() {
                 return Err(Errno::ENOTDIR);
             }
-            let outcome = ext4.remove_empty_directory(parent, file_name).errno()?;
+            let outcome = state.ext4()?.remove_empty_directory(parent, file_name).errno()?;
             if outcome.requires_reap() {
                 self.fs.release_unlinked(state, outcome.inode.raw())?;
             }
@@ -468,9 +475,13 @@ impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> Inode for Ex
             new_dir.live_dir(state)?;
             self.writable()?;
             let (old_parent, new_parent) = (inode_number(self.ino)?, inode_number(new_dir.ino)?);
+            let source = self.child(state, old_file)?;
+            let target = match new_dir.child(state, new_file) {
+                Ok(target) => Some(target),
+                Err(Errno::ENOENT) => None,
+                Err(errno) => return Err(errno),
+            };
             let ext4 = state.ext4()?;
-            let source = ext4.lookup_child(old_parent, old_file).errno()?.ok_or(Errno::ENOENT)?;
-            let target = ext4.lookup_child(new_parent, new_file).errno()?;
             match &target {
                 Some(_) if no_replace => return Err(Errno::EEXIST),
                 None if exchange => return Err(Errno::ENOENT),
@@ -483,6 +494,8 @@ impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> Inode for Ex
                 _ => {}
             }
             let outcome = ext4.rename(old_parent, old_file, new_parent, new_file, options).errno()?;
+            state.grown_directories.insert(new_dir.ino);
+            state.grown_directories.insert(self.ino);
             if let Some(replaced) = outcome.replaced.filter(|replaced| replaced.requires_reap()) {
                 self.fs.release_unlinked(state, replaced.inode.raw())?;
             }

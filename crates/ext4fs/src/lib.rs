@@ -49,9 +49,11 @@
 extern crate alloc;
 
 mod device;
+mod dir_blocks;
 mod errno;
 mod fs;
 mod inode;
+mod inode_check;
 mod padding;
 mod superblock;
 

@@ -17,6 +17,10 @@ const SUPERBLOCK_OFFSET: u64 = 1024;
 const SUPERBLOCK_SIZE: usize = 1024;
 /// `s_magic`.
 const EXT4_MAGIC: u16 = 0xEF53;
+/// `s_feature_incompat`: the checksum seed is stored in the superblock.
+const INCOMPAT_CSUM_SEED: u32 = 0x2000;
+/// `s_feature_incompat`: the journal needs recovery.
+const INCOMPAT_RECOVER: u32 = 0x4;
 /// `s_feature_incompat`: the descriptor table is scattered over meta groups.
 const INCOMPAT_META_BG: u32 = 0x10;
 /// `s_feature_incompat`: 64-bit block numbers.
@@ -35,6 +39,8 @@ pub(crate) struct SuperblockInfo {
     pub overhead_blocks: u64,
     /// Where the group descriptors are, for [`crate::padding`].
     pub groups: GroupGeometry,
+    /// Seed of metadata checksums (`None` without metadata_csum).
+    pub checksum_seed: Option<u32>,
 }
 
 /// The layout of the group descriptor table.
@@ -48,6 +54,10 @@ pub(crate) struct GroupGeometry {
     pub table_block: u64,
     /// Inodes per group.
     pub inodes_per_group: u32,
+    /// Bytes per on-disk inode.
+    pub inode_size: u32,
+    /// Whether the journal needs recovery (then the root inode check waits for replay).
+    pub needs_recovery: bool,
     /// Whether `meta_bg` scatters the table (then [`crate::padding`] does nothing).
     pub meta_bg: bool,
 }
@@ -153,7 +163,45 @@ pub(crate) fn check<D: BlockDevice>(device: &D) -> Result<SuperblockInfo, Errno>
         descriptor_size,
         table_block: u64::from(first_data_block) + 1,
         inodes_per_group,
+        inode_size,
+        needs_recovery: incompat & INCOMPAT_RECOVER != 0,
         meta_bg: incompat & INCOMPAT_META_BG != 0,
     };
-    Ok(SuperblockInfo { block_size, reserved_blocks, overhead_blocks, groups })
+    // s_checksum_seed with the csum_seed feature, else crc32c of s_uuid.
+    let checksum_seed = (ro_compat & RO_COMPAT_METADATA_CSUM != 0).then(|| {
+        if incompat & INCOMPAT_CSUM_SEED != 0 {
+            u32_at(&sb, 0x270)
+        } else {
+            crc32c(!0, &sb[0x68..0x78])
+        }
+    });
+    Ok(SuperblockInfo { block_size, reserved_blocks, overhead_blocks, groups, checksum_seed })
+}
+
+/// Checks that the root inode (2) is an allocated directory.
+///
+/// rsext4 *recreates* a root directory it finds missing on a read-write mount, silently
+/// cutting the old tree off; Linux refuses such a mount (`EFSCORRUPTED`), and so does
+/// this check. It reads the inode from its home location, so it is skipped when the
+/// journal still needs replaying (which may rewrite that block).
+pub(crate) fn check_root_inode<D: BlockDevice>(device: &D, info: &SuperblockInfo) -> Result<(), Errno> {
+    let groups = &info.groups;
+    if groups.needs_recovery || groups.meta_bg {
+        return Ok(());
+    }
+    let block_size = u64::from(info.block_size);
+    let descriptor = read_bytes(device, groups.table_block * block_size, groups.descriptor_size as usize)?;
+    let high = if groups.descriptor_size >= 64 { u64::from(u32_at(&descriptor, 0x28)) << 32 } else { 0 };
+    let inode_table = u64::from(u32_at(&descriptor, 0x08)) | high;
+    let offset = inode_table
+        .checked_mul(block_size)
+        .and_then(|start| start.checked_add(u64::from(groups.inode_size)))
+        .ok_or(Errno::EUCLEAN)?;
+    let inode = read_bytes(device, offset, 128).map_err(|errno| if errno == Errno::EINVAL { Errno::EUCLEAN } else { errno })?;
+    let mode = u16_at(&inode, 0x00);
+    let links = u16_at(&inode, 0x1A);
+    if mode & 0xF000 != 0x4000 || links == 0 {
+        return Err(Errno::EUCLEAN);
+    }
+    Ok(())
 }

@@ -10,7 +10,7 @@ use vfs::FileType;
 
 /// Writes `total` bytes of pattern data in chunks of odd sizes, reads them back with a
 /// different chunking, compares checksums, then checks the image.
-fn large_file(total: usize, image_size: &str) {
+fn large_file(total: usize, image_size: &str, check_with_debugfs: bool) {
     let Some(tools) = Tools::find() else { return };
     let temp = TempDir::new("large");
     let image = temp.join("image");
@@ -50,12 +50,14 @@ fn large_file(total: usize, image_size: &str) {
     fs.unmount().unwrap();
     eprintln!("{} MiB: write {:?}, read {:?}", total >> 20, wrote, read);
     tools.fsck_clean(&image);
-    assert_eq!(checksum(&tools.debugfs(&image, "cat /large")), checksum(&data));
+    if check_with_debugfs {
+        assert_eq!(checksum(&tools.debugfs(&image, "cat /large")), checksum(&data));
+    }
 }
 
 #[test]
 fn file_of_64_mib_in_odd_chunks() {
-    large_file(64 << 20, "128M");
+    large_file(64 << 20, "128M", true);
 }
 
 #[test]
@@ -128,5 +130,7 @@ fn sparse_file_and_truncate() {
 
 #[test]
 fn file_of_200_mib_in_odd_chunks() {
-    large_file(200 << 20, "256M");
+    // debugfs reads the 64 MiB file back; this one is checked by reading it through the
+    // adapter and by e2fsck (a 200 MiB `debugfs cat` costs seconds).
+    large_file(200 << 20, "256M", false);
 }

@@ -44,7 +44,7 @@ impl FileDevice {
     }
 
     fn range(&self, block: u64, length: usize) -> Result<u64, Errno> {
-        if self.fail.load(Ordering::Relaxed) || length % self.sector != 0 {
+        if self.fail.load(Ordering::Relaxed) || !length.is_multiple_of(self.sector) {
             return Err(Errno::EIO);
         }
         let end = block.checked_add((length / self.sector) as u64).ok_or(Errno::EIO)?;
@@ -163,11 +163,21 @@ impl Tools {
         assert!(output.status.success(), "mke2fs failed: {}", String::from_utf8_lossy(&output.stderr));
     }
 
-    /// Runs `e2fsck -fn` and panics with its report unless it finds nothing to fix.
+    /// Runs `e2fsck -fn` and panics with its report unless it finds nothing to fix and
+    /// the journal needs no recovery (the file system was left clean).
     pub fn fsck_clean(&self, image: &Path) {
         let output = Command::new(&self.e2fsck).arg("-fn").arg(image).output().expect("run e2fsck");
+        let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        // e2fsck also asks to "optimize" extent trees that could have fewer index levels
+        // or blocks (it asks that of Linux-written files too; `-E no_optimize_extents`
+        // turns it off). That is no error; every other question is.
+        let questions: Vec<&str> = report.lines().filter(|line| line.contains('?')).collect();
+        let only_optimizations = questions
+            .iter()
+            .all(|line| line.contains("could be narrower") || line.contains("could be shallower"));
         assert!(
-            output.status.success(),
+            (output.status.success() || (output.status.code() == Some(4) && !questions.is_empty() && only_optimizations))
+                && !report.contains("recovery"),
             "e2fsck -fn found problems (exit {:?}):\n{}\n{}",
             output.status.code(),
             String::from_utf8_lossy(&output.stdout),
