@@ -267,6 +267,16 @@ impl<F: PhysFrames> AddressSpace<F> {
         });
     }
 
+    /// Where `mmap` without a hint would put `len` bytes (rounded up to pages) aligned
+    /// to `align` (a power of two, at least a page), if there is room: for exec to place
+    /// the program interpreter as Linux does.
+    pub fn unmapped_area(&self, len: usize, align: usize) -> Option<VirtAddr> {
+        let len = page_align(len)?;
+        let align = align.max(PAGE_SIZE);
+        let start = self.free_range(VirtAddr(0), len.checked_add(align - PAGE_SIZE)?)?;
+        Some(start.align_up(align))
+    }
+
     /// Sets the start of the heap (at exec: the end of the data segment, rounded up to
     /// a page); the break starts there too.
     pub fn set_brk_start(&mut self, va: VirtAddr) {
