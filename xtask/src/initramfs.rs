@@ -345,8 +345,9 @@ poweroff -f
 /// Multiarch library directory of Debian riscv64.
 const LIB: &str = "usr/lib/riscv64-linux-gnu";
 
-/// Files taken from Debian packages: (package, path prefixes inside it). A prefix
-/// ending in `/` takes a directory's files; symlinks are kept as symlinks. Each
+/// Files taken from Debian packages: (package, paths inside it). A path ending in `/`
+/// takes a directory's files, one containing `.so.` also the versioned files it names
+/// (`libcap.so.2` is a symlink to `libcap.so.2.75`); symlinks are kept as symlinks. Each
 /// program's `NEEDED` libraries are listed with it (checked by `readelf -d`).
 pub const DEBIAN_FILES: &[(&str, &[&str])] = &[
     (
@@ -380,8 +381,9 @@ pub const DEBIAN_FILES: &[(&str, &[&str])] = &[
     ("libselinux1", &["usr/lib/riscv64-linux-gnu/libselinux.so.1"]),
     ("libpcre2-8-0", &["usr/lib/riscv64-linux-gnu/libpcre2-8.so.0"]),
     ("libcap2", &["usr/lib/riscv64-linux-gnu/libcap.so.2"]),
-    // sha256sum: libcrypto.so.3.
+    // sha256sum: libcrypto.so.3 (which needs libz.so.1 and libzstd.so.1).
     ("libssl3t64", &["usr/lib/riscv64-linux-gnu/libcrypto.so.3"]),
+    ("libzstd1", &["usr/lib/riscv64-linux-gnu/libzstd.so.1"]),
     // lua5.4 and sqlite3: libreadline.so.8 (needs libtinfo.so.6); sqlite3 also
     // libsqlite3.so.0 and libz.so.1.
     ("lua5.4", &["usr/bin/lua5.4"]),
@@ -504,7 +506,11 @@ fn add_debian_files(archive: &mut Archive, root: &Path, prefixes: &[&str]) -> Re
                 }
                 continue;
             }
-            let Some(index) = prefixes.iter().position(|prefix| relative == *prefix || prefix.ends_with('/') && relative.starts_with(prefix)) else {
+            let matches = |prefix: &&str| {
+                relative == *prefix
+                    || (prefix.ends_with('/') || prefix.contains(".so.")) && relative.starts_with(prefix)
+            };
+            let Some(index) = prefixes.iter().position(matches) else {
                 continue;
             };
             found[index] = true;
