@@ -47,6 +47,14 @@ pub const ABI_TESTS: &[UserTest] = &[
         gap_reason: "",
     },
     UserTest {
+        name: "abi-mmap-file",
+        command: "/usr/bin/abi-mmap-file",
+        exit_status: 0,
+        timeout: TIMEOUT,
+        known_gaps: &[],
+        gap_reason: "",
+    },
+    UserTest {
         name: "abi-time",
         command: "/usr/bin/abi-time",
         exit_status: 0,

@@ -263,3 +263,20 @@ pub fn madvise(thread: &Thread, address: usize, length: usize, advice: u32) -> R
     }
     Ok(0)
 }
+
+/// fadvise64: advice about a file's pages, checked as Linux checks it (`EBADF`,
+/// `ESPIPE` for pipes and FIFOs, `EINVAL` for unknown advice or a negative length) and
+/// then taken as the hint it is (tmpfs pages are always resident).
+pub fn fadvise64(thread: &Thread, fd: i32, length: i64, advice: u32) -> Result<usize> {
+    let file = thread.process.files().lock().get(fd)?;
+    if file.flags().contains(vfs::OpenFlags::PATH) {
+        return Err(Errno::EBADF);
+    }
+    if file.io().kind() == vfs::FileType::Fifo || file.inode().kind() == vfs::FileType::Fifo {
+        return Err(Errno::ESPIPE);
+    }
+    if advice > 5 || length < 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(0)
+}
