@@ -19,7 +19,7 @@ struct FakeSpace<'a> {
 
 impl MapTarget for FakeSpace<'_> {
     fn map_file(&mut self, start: u64, len: u64, prot: Prot, offset: u64) -> abi::Result<()> {
-        assert!(start % PAGE_SIZE == 0 && len % PAGE_SIZE == 0 && offset % PAGE_SIZE == 0 && len > 0);
+        assert!(start.is_multiple_of(PAGE_SIZE) && len.is_multiple_of(PAGE_SIZE) && offset.is_multiple_of(PAGE_SIZE) && len > 0);
         self.calls.push(format!("file {start:#x}+{len:#x} {prot:?} @{offset:#x}"));
         for page in 0..len / PAGE_SIZE {
             let at = (offset + page * PAGE_SIZE) as usize;
@@ -34,7 +34,7 @@ impl MapTarget for FakeSpace<'_> {
     }
 
     fn map_zero(&mut self, start: u64, len: u64, prot: Prot) -> abi::Result<()> {
-        assert!(start % PAGE_SIZE == 0 && len % PAGE_SIZE == 0 && len > 0);
+        assert!(start.is_multiple_of(PAGE_SIZE) && len.is_multiple_of(PAGE_SIZE) && len > 0);
         self.calls.push(format!("zero {start:#x}+{len:#x} {prot:?}"));
         for page in 0..len / PAGE_SIZE {
             self.pages.insert(start + page * PAGE_SIZE, (prot, vec![0; PAGE_SIZE as usize]));

@@ -315,9 +315,8 @@ pub fn execve(thread: &Arc<Thread>, path: &[u8], mut argv: Vec<Vec<u8>>, envp: V
     let mut entry = loaded.entry;
     let mut interp_base = 0;
     if let Some(interpreter) = interpreter {
-        let (interp_location, interp_data) = open_executable(thread, &interpreter).map_err(|error| {
+        let (interp_location, interp_data) = open_executable(thread, &interpreter).inspect_err(|error| {
             log::debug!("execve {:?}: interpreter {:?}: {error:?}", core::str::from_utf8(&path), core::str::from_utf8(&interpreter));
-            error
         })?;
         let (interp_loaded, _) = load_image(&mut space, &interp_location, interp_data, None)?;
         entry = interp_loaded.entry;

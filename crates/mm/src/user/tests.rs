@@ -643,7 +643,6 @@ struct TestFile {
     pending: core::sync::atomic::AtomicBool,
 }
 
-// SAFETY (of the Send/Sync claim the Any bound needs): plain addresses and an atomic.
 fn test_file_pages(
     file: &(dyn core::any::Any + Send + Sync),
     index: u64,
