@@ -189,19 +189,26 @@ pub fn free_contiguous(start: PhysAddr, count: usize) {
     }
 }
 
-/// tmpfs file pages are frames: deleting a file gives its memory back to user space.
-fn tmpfs_page_alloc() -> Option<NonNull<u8>> {
-    let frame = alloc_zeroed_frame()?;
+/// File pages are reference-counted frames of the user frame pool: deleting a file
+/// gives its memory back to user space, and a user mapping of a file page is one more
+/// count on the very frame the file uses (see `process::file_pages`).
+fn file_page_alloc() -> Option<NonNull<u8>> {
+    let frame = frames().lock().alloc_zeroed()?;
     NonNull::new(phys_to_virt(frame.0) as *mut u8)
 }
 
-fn tmpfs_page_free(page: NonNull<u8>) {
-    free_frame(PhysAddr(virt_to_phys(page.as_ptr() as usize)));
+fn file_page_share(page: NonNull<u8>) {
+    frames().lock().share(PhysAddr(virt_to_phys(page.as_ptr() as usize)));
 }
 
-/// Makes tmpfs keep file data in page frames (call once frames exist, before files).
+fn file_page_release(page: NonNull<u8>) {
+    frames().lock().release(PhysAddr(virt_to_phys(page.as_ptr() as usize)));
+}
+
+/// Makes file systems keep file data in counted page frames (call once frames exist,
+/// before files).
 pub fn use_frames_for_file_data() {
-    vfs::page::set_page_allocator(tmpfs_page_alloc, tmpfs_page_free);
+    vfs::page::set_page_allocator(file_page_alloc, file_page_share, file_page_release);
 }
 
 /// Page-table frames come from the frame allocator and are reached through the direct map.

@@ -11,10 +11,15 @@
 //! is read from the binary's own applet-name table, see [`applets_in_binary`]; busybox
 //! cannot run on the host), `/dev` with console/null/tty/zero nodes (so Linux has a
 //! console before devtmpfs), `/etc/passwd`, `/etc/group`, the `/init` script ([`INIT`]),
-//! one script per user-level test under `/etc/coros-tests/`, and the project's user
-//! programs in `/usr/bin/`.
+//! one script per user-level test under `/etc/coros-tests/`, the project's user
+//! programs in `/usr/bin/`, and dynamically linked Debian programs with their shared
+//! libraries under their Debian paths ([`DEBIAN_FILES`]; `/lib` is a symlink to
+//! `usr/lib`, Debian's merged /usr, so the interpreter path
+//! `/lib/ld-linux-riscv64-lp64d.so.1` resolves). Only the files the tests need are taken
+//! (the archive is loaded into guest RAM, then unpacked into tmpfs: it counts twice).
 
 use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -337,10 +342,64 @@ poweroff -f
 
 // ---- assembling the archive ------------------------------------------------------------------
 
+/// Multiarch library directory of Debian riscv64.
+const LIB: &str = "usr/lib/riscv64-linux-gnu";
+
+/// Files taken from Debian packages: (package, paths inside it). A path ending in `/`
+/// takes a directory's files, one containing `.so.` also the versioned files it names
+/// (`libcap.so.2` is a symlink to `libcap.so.2.75`); symlinks are kept as symlinks. Each
+/// program's `NEEDED` libraries are listed with it (checked by `readelf -d`).
+pub const DEBIAN_FILES: &[(&str, &[&str])] = &[
+    (
+        "libc6",
+        &[
+            "usr/lib/ld-linux-riscv64-lp64d.so.1",
+            "usr/lib/riscv64-linux-gnu/ld-linux-riscv64-lp64d.so.1",
+            "usr/lib/riscv64-linux-gnu/libc.so.6",
+            "usr/lib/riscv64-linux-gnu/libm.so.6",
+        ],
+    ),
+    ("dash", &["usr/bin/dash"]),
+    (
+        "coreutils",
+        &[
+            "usr/bin/ls",
+            "usr/bin/sort",
+            "usr/bin/sha256sum",
+            "usr/bin/cat",
+            "usr/bin/wc",
+            "usr/bin/seq",
+            "usr/bin/date",
+            "usr/bin/touch",
+            "usr/bin/mkdir",
+            "usr/bin/head",
+            "usr/bin/tr",
+            "usr/bin/env",
+        ],
+    ),
+    // ls: libselinux.so.1 (which needs libpcre2-8.so.0) and libcap.so.2.
+    ("libselinux1", &["usr/lib/riscv64-linux-gnu/libselinux.so.1"]),
+    ("libpcre2-8-0", &["usr/lib/riscv64-linux-gnu/libpcre2-8.so.0"]),
+    ("libcap2", &["usr/lib/riscv64-linux-gnu/libcap.so.2"]),
+    // sha256sum: libcrypto.so.3 (which needs libz.so.1 and libzstd.so.1).
+    ("libssl3t64", &["usr/lib/riscv64-linux-gnu/libcrypto.so.3"]),
+    ("libzstd1", &["usr/lib/riscv64-linux-gnu/libzstd.so.1"]),
+    // lua5.4 and sqlite3: libreadline.so.8 (needs libtinfo.so.6); sqlite3 also
+    // libsqlite3.so.0 and libz.so.1.
+    ("lua5.4", &["usr/bin/lua5.4"]),
+    ("sqlite3", &["usr/bin/sqlite3"]),
+    ("libsqlite3-0", &["usr/lib/riscv64-linux-gnu/libsqlite3.so.0"]),
+    ("libreadline8t64", &["usr/lib/riscv64-linux-gnu/libreadline.so.8"]),
+    ("libtinfo6", &["usr/lib/riscv64-linux-gnu/libtinfo.so.6"]),
+    ("zlib1g", &["usr/lib/riscv64-linux-gnu/libz.so.1"]),
+];
+
 /// What goes into the test initramfs.
 pub struct Contents<'a> {
     /// The unpacked busybox-static package.
     pub busybox_root: &'a Path,
+    /// Unpacked Debian packages and the files to take from each ([`DEBIAN_FILES`]).
+    pub debian: &'a [(PathBuf, &'a [&'a str])],
     /// The project's user programs (installed as `/usr/bin/<file name>`).
     pub programs: &'a [PathBuf],
     /// (test name, shell command) of every user-level test.
@@ -397,6 +456,12 @@ pub fn assemble(contents: &Contents) -> Result<Archive> {
         archive.symlink(&format!("bin/{applet}"), "busybox");
     }
 
+    archive.symlink("lib", "usr/lib");
+    archive.directory(LIB, 0o755);
+    for (root, prefixes) in contents.debian {
+        add_debian_files(&mut archive, root, prefixes)?;
+    }
+
     for program in contents.programs {
         let name = program
             .file_name()
@@ -418,6 +483,51 @@ pub fn assemble(contents: &Contents) -> Result<Archive> {
         );
     }
     Ok(archive)
+}
+
+/// Adds the files (and symlinks) under `root` whose paths start with one of
+/// `prefixes`, at the same paths; symlink chains stay as they are. A prefix that
+/// matches nothing is an error (a package changed its layout).
+fn add_debian_files(archive: &mut Archive, root: &Path, prefixes: &[&str]) -> Result<()> {
+    let mut found = vec![false; prefixes.len()];
+    let mut pending = vec![root.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let mut entries: Vec<_> = std::fs::read_dir(&dir)
+            .with_context(|| format!("could not read {}", dir.display()))?
+            .collect::<std::io::Result<_>>()?;
+        entries.sort_by_key(|entry| entry.file_name());
+        for entry in entries {
+            let path = entry.path();
+            let relative = path.strip_prefix(root)?.to_string_lossy().into_owned();
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                if prefixes.iter().any(|prefix| prefix.starts_with(&format!("{relative}/")) || relative.starts_with(prefix.trim_end_matches('/'))) {
+                    pending.push(path);
+                }
+                continue;
+            }
+            let matches = |prefix: &&str| {
+                relative == *prefix
+                    || (prefix.ends_with('/') || prefix.contains(".so.")) && relative.starts_with(prefix)
+            };
+            let Some(index) = prefixes.iter().position(matches) else {
+                continue;
+            };
+            found[index] = true;
+            if kind.is_symlink() {
+                let target = std::fs::read_link(&path)?;
+                archive.symlink(&relative, &target.to_string_lossy());
+            } else {
+                let bytes = std::fs::read(&path).with_context(|| format!("could not read {}", path.display()))?;
+                let executable = std::fs::metadata(&path)?.permissions().mode() & 0o111 != 0;
+                archive.file(&relative, bytes, if executable { 0o755 } else { 0o644 });
+            }
+        }
+    }
+    if let Some(index) = found.iter().position(|found| !found) {
+        bail!("{} has no {}", root.display(), prefixes[index]);
+    }
+    Ok(())
 }
 
 /// Writes the archive to [`initramfs_path`] (only when its bytes changed) and returns

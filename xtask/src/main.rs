@@ -24,6 +24,7 @@ mod user_harness;
 mod user_tests;
 mod user_tests_abi;
 mod user_tests_busybox;
+mod user_tests_dynamic;
 
 use std::process::ExitCode;
 use std::time::Duration;

@@ -23,6 +23,7 @@ pub const USER_PROGRAMS: &[&str] = &[
     "abi-process",
     "abi-signals",
     "abi-memory",
+    "abi-mmap-file",
     "abi-time",
     "abi-threads",
     "abi-pipes-poll",

@@ -44,6 +44,13 @@ pub struct Counts {
 pub fn prepare_initramfs() -> Result<PathBuf> {
     let unpacked = debian::fetch(INITRAMFS_PACKAGES)
         .context("could not fetch Debian's busybox-static (riscv64, trixie)")?;
+    let names: Vec<&str> = initramfs::DEBIAN_FILES.iter().map(|(package, _)| *package).collect();
+    let debian_packages = debian::fetch(&names).context("could not fetch the Debian packages of the initramfs")?;
+    let debian: Vec<(PathBuf, &[&str])> = debian_packages
+        .iter()
+        .zip(initramfs::DEBIAN_FILES)
+        .map(|(unpacked, (_, files))| (unpacked.root.clone(), *files))
+        .collect();
     for package in &unpacked {
         println!("debian: {} {}", package.package, package.version);
     }
@@ -59,6 +66,7 @@ pub fn prepare_initramfs() -> Result<PathBuf> {
     tests.extend_from_slice(crate::disk_tests::INITRAMFS_SCRIPTS);
     let archive = initramfs::assemble(&initramfs::Contents {
         busybox_root: &unpacked[0].root,
+        debian: &debian,
         programs: &programs,
         tests: &tests,
     })?;

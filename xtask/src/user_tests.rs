@@ -255,6 +255,7 @@ pub fn all() -> impl Iterator<Item = &'static UserTest> {
         .iter()
         .chain(crate::user_tests_abi::ABI_TESTS)
         .chain(crate::user_tests_busybox::BUSYBOX_TESTS)
+        .chain(crate::user_tests_dynamic::DYNAMIC_TESTS)
 }
 
 /// The tests whose name contains `filter`.

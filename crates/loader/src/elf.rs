@@ -195,6 +195,14 @@ fn file_range(elf: &[u8], offset: u64, len: u64) -> Option<&[u8]> {
 /// Validates `elf` as a riscv64 Linux executable and extracts what loading needs.
 /// Every problem with the file is `ENOEXEC` with a reason.
 pub fn parse(elf: &[u8]) -> Result<Program<'_>, LoadError> {
+    parse_head(elf, elf.len() as u64)
+}
+
+/// [`parse`] from the head of a file of `file_len` bytes: the ELF header, the program
+/// headers and the PT_INTERP path must lie in `head`; the segments' file ranges are
+/// checked against `file_len` (they are mapped from the file, not read). Exec reads one
+/// page and maps the rest; a file whose headers lie further in is read whole.
+pub fn parse_head(elf: &[u8], file_len: u64) -> Result<Program<'_>, LoadError> {
     if elf.len() < SIZEOF_EHDR {
         return Err(LoadError::malformed("file is shorter than an ELF header"));
     }
@@ -252,7 +260,7 @@ pub fn parse(elf: &[u8]) -> Result<Program<'_>, LoadError> {
     for ph in &headers {
         match ph.p_type {
             PT_LOAD => {
-                let segment = check_load(elf, ph)?;
+                let segment = check_load(file_len, ph)?;
                 let contains_table =
                     ph.p_offset <= header.e_phoff && header.e_phoff - ph.p_offset < ph.p_filesz;
                 if contains_table && phdr_from_load.is_none() {
@@ -297,11 +305,11 @@ pub fn parse(elf: &[u8]) -> Result<Program<'_>, LoadError> {
     })
 }
 
-fn check_load(elf: &[u8], ph: &ProgramHeader) -> Result<Segment, LoadError> {
+fn check_load(file_len: u64, ph: &ProgramHeader) -> Result<Segment, LoadError> {
     if ph.p_filesz > ph.p_memsz {
         return Err(LoadError::malformed("PT_LOAD p_filesz exceeds p_memsz"));
     }
-    if file_range(elf, ph.p_offset, ph.p_filesz).is_none() {
+    if ph.p_offset.checked_add(ph.p_filesz).is_none_or(|end| end > file_len) {
         return Err(LoadError::malformed(
             "PT_LOAD file range beyond the end of the file",
         ));

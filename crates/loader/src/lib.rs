@@ -17,12 +17,14 @@ pub mod auxv;
 mod elf;
 mod error;
 mod load;
+mod mapped;
 mod script;
 mod stack;
 
 pub use auxv::auxv_for;
-pub use elf::{parse, Program, Prot, Segment, TlsSegment};
+pub use elf::{parse, parse_head, Program, Prot, Segment, TlsSegment};
 pub use error::LoadError;
 pub use load::{load, LoadTarget, Loaded, DEFAULT_DYN_BIAS, PAGE_SIZE, USER_SPACE_END};
+pub use mapped::{load_mapped, MapTarget};
 pub use script::{script_argv, shebang, Shebang, BINPRM_BUF_SIZE};
 pub use stack::{arg_limit_for_stack_rlimit, build_stack, StackImage, StackSpec, MAX_ARG_STRLEN};

@@ -19,6 +19,7 @@ use core::task::{Context, Poll};
 
 use abi::{Errno, Result};
 
+use crate::page::PageRef;
 use crate::types::{DirEntry, Events, FileType, Metadata, SetTime};
 use crate::OpenFlags;
 
@@ -164,6 +165,23 @@ pub trait Inode: Any + Send + Sync {
     fn poll_ready(&self, cx: &mut Context<'_>, events: Events) -> Poll<Events> {
         let _ = cx;
         Poll::Ready(events & (Events::IN | Events::OUT | Events::RDNORM | Events::WRNORM))
+    }
+
+    /// Page `index` (file bytes `index * 4096 ..`) of a regular file's data: a counted
+    /// reference to the page the file's own reads and writes use (a hole gets a page
+    /// now). `Err(ENXIO)` for a page wholly past the end of the file (a fault there is
+    /// `SIGBUS`); `Err(ENODEV)` from file systems without pages (the default): a
+    /// `MAP_PRIVATE` mapping then copies the bytes with `poll_read_at`, and `MAP_SHARED`
+    /// is refused with `ENODEV` (see [`Inode::has_pages`]). `Pending` only after
+    /// registering `cx`'s waker (a page being read in).
+    fn poll_page(&self, cx: &mut Context<'_>, index: u64) -> Poll<Result<PageRef>> {
+        let _ = (cx, index);
+        Poll::Ready(Err(Errno::ENODEV))
+    }
+
+    /// Whether [`Inode::poll_page`] is supported (`MAP_SHARED` needs it).
+    fn has_pages(&self) -> bool {
+        false
     }
 
     /// Whether `lseek`/`pread`/`pwrite` apply (`ESPIPE` otherwise).

@@ -195,17 +195,7 @@ fn generate(node: Node) -> Result<Vec<u8>> {
                     let space = space.lock();
                     let mut text = String::new();
                     for area in space.areas() {
-                        let prot = area.prot;
-                        text += &format!(
-                            "{:08x}-{:08x} {}{}{}{} 00000000 00:00 0          {}\n",
-                            area.start.0,
-                            area.end.0,
-                            if prot.contains(mm::user::Prot::READ) { 'r' } else { '-' },
-                            if prot.contains(mm::user::Prot::WRITE) { 'w' } else { '-' },
-                            if prot.contains(mm::user::Prot::EXEC) { 'x' } else { '-' },
-                            if area.shared { 's' } else { 'p' },
-                            area.kind.label()
-                        );
+                        text += &crate::process::file_pages::maps_line(area);
                     }
                     text
                 }

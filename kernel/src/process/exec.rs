@@ -38,8 +38,14 @@ fn default_limits() -> [(u64, u64); 16] {
 }
 
 fn new_space() -> Result<UserSpace> {
-    UserSpace::new(KernelFrames, crate::memory::kernel_page_table())
+    let mut space = UserSpace::new(KernelFrames, crate::memory::kernel_page_table())?;
+    space.set_file_pages(super::file_pages::file_pages);
+    Ok(space)
 }
+
+/// Bytes of an executable read to parse it: its headers (and `#!` line) are there;
+/// the segments are mapped from the file, not read.
+const HEAD_BYTES: usize = 4096;
 
 fn new_thread(tid: u32, process: &Arc<Process>, mask: SigSet) -> Arc<Thread> {
     Arc::new(Thread {
@@ -66,7 +72,12 @@ fn new_thread(tid: u32, process: &Arc<Process>, mask: SigSet) -> Arc<Thread> {
 
 /// Reads a whole regular file from a file system that never blocks (tmpfs).
 pub fn read_whole_file(inode: &Arc<dyn Inode>) -> Result<Vec<u8>> {
-    let size = inode.metadata().size as usize;
+    read_file_head(inode, usize::MAX)
+}
+
+/// Reads the first `limit` bytes of a regular file (fewer if it is shorter).
+fn read_file_head(inode: &Arc<dyn Inode>, limit: usize) -> Result<Vec<u8>> {
+    let size = (inode.metadata().size as usize).min(limit);
     let mut data = vec![0u8; size];
     let mut done = 0;
     let mut context = core::task::Context::from_waker(core::task::Waker::noop());
@@ -142,7 +153,48 @@ pub fn spawn_init(path: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Result<()> {
     Ok(())
 }
 
-/// Loads ELF segments straight into a new address space: each region is mapped
+/// Maps ELF segments from the file into a new address space (private file mappings
+/// sharing the page cache, anonymous bss), as Linux does.
+struct MapSpace<'a> {
+    space: &'a mut UserSpace,
+    inode: &'a Arc<dyn Inode>,
+    path: &'a [u8],
+}
+
+impl loader::MapTarget for MapSpace<'_> {
+    fn map_file(&mut self, start: u64, len: u64, prot: loader::Prot, offset: u64) -> Result<()> {
+        let len = usize::try_from(len).map_err(|_| Errno::ENOMEM)?;
+        let backing = super::file_pages::backing(self.inode.clone(), self.path.to_vec(), offset);
+        self.space.map_file(
+            VirtAddr(start as usize),
+            len,
+            Prot::from_bits_truncate(prot.bits()),
+            mm::user::MapFlags::PRIVATE | mm::user::MapFlags::FIXED,
+            AreaKind::Image,
+            backing,
+        )?;
+        Ok(())
+    }
+
+    fn map_zero(&mut self, start: u64, len: u64, prot: loader::Prot) -> Result<()> {
+        let len = usize::try_from(len).map_err(|_| Errno::ENOMEM)?;
+        self.space.map_area(
+            VirtAddr(start as usize),
+            len,
+            Prot::from_bits_truncate(prot.bits()),
+            mm::user::MapFlags::PRIVATE | mm::user::MapFlags::FIXED,
+            AreaKind::Image,
+        )?;
+        Ok(())
+    }
+
+    fn zero(&mut self, va: u64, len: u64) -> Result<()> {
+        self.space.zero(VirtAddr(va as usize), len as usize)
+    }
+}
+
+/// An image whose file offsets are not congruent to its addresses (linked for tiny
+/// pages) cannot be mapped: its segments are copied instead. Each region is mapped
 /// lazily, then the file bytes are copied once, into the frames (`fill` ignores the
 /// region's protection, as the kernel must for read-only text); bss stays lazy zeros.
 struct SpaceTarget<'a> {
@@ -171,7 +223,8 @@ impl LoadTarget for SpaceTarget<'_> {
     }
 }
 
-/// Resolves and checks an executable: a regular file with an execute bit.
+/// Resolves and checks an executable: a regular file with an execute bit. Returns it
+/// with the head of its contents (see [`HEAD_BYTES`]).
 fn open_executable(thread: &Thread, path: &[u8]) -> Result<(Location, Vec<u8>)> {
     let (root, cwd) = {
         let inner = thread.process.inner.lock();
@@ -190,8 +243,49 @@ fn open_executable(thread: &Thread, path: &[u8]) -> Result<(Location, Vec<u8>)> 
     if metadata.perm & 0o111 == 0 {
         return Err(Errno::EACCES);
     }
-    let data = read_whole_file(location.inode())?;
+    let data = read_file_head(location.inode(), HEAD_BYTES)?;
     Ok((location, data))
+}
+
+/// Loads the ELF file at `location` (whose head is `data`) at `base`
+/// (`loader::DEFAULT_DYN_BIAS` for a main program, a free range for an interpreter):
+/// mapped from the file, or copied if it cannot be mapped.
+fn load_image(space: &mut UserSpace, location: &Location, mut data: Vec<u8>, base: Option<u64>) -> Result<(loader::Loaded, Option<Vec<u8>>)> {
+    let inode = location.inode();
+    let size = inode.metadata().size;
+    if loader::parse_head(&data, size).is_err() && (data.len() as u64) < size {
+        data = read_whole_file(inode)?; // headers beyond the first page: read it all
+    }
+    let program = loader::parse_head(&data, size).map_err(|error| {
+        log::debug!("execve: {}", error.reason());
+        Errno::from(error)
+    })?;
+    let interpreter = program.interpreter().map(|path| path.as_bytes().to_vec());
+    let bias = match base {
+        Some(base) => program.load_bias(base),
+        None => {
+            // The interpreter goes where mmap would put it (below the mmap base).
+            let (low, high) = program.extent();
+            let len = usize::try_from(high - low).map_err(|_| Errno::ENOMEM)?;
+            let align = usize::try_from(program.max_align()).map_err(|_| Errno::ENOMEM)?;
+            let start = space.unmapped_area(len, align).ok_or(Errno::ENOMEM)?;
+            program.load_bias(start.0 as u64)
+        }
+    };
+    let path = location.path().unwrap_or_default();
+    let mapped = loader::load_mapped(&program, bias, &mut MapSpace { space, inode, path: &path });
+    let loaded = match mapped {
+        Ok(loaded) => loaded,
+        Err(error) if error.errno() == Errno::EINVAL => {
+            let (low, high) = program.extent();
+            space.unmap(VirtAddr(low.wrapping_add(bias) as usize), (high - low) as usize)?;
+            let whole = if (data.len() as u64) < size { read_whole_file(inode)? } else { data.clone() };
+            let program = loader::parse(&whole).map_err(Errno::from)?;
+            loader::load(&program, &whole, bias, &mut SpaceTarget { space })?
+        }
+        Err(error) => return Err(error.into()),
+    };
+    Ok((loaded, interpreter))
 }
 
 /// execve: replaces the process image of `thread`'s process. Returns the registers the
@@ -214,22 +308,20 @@ pub fn execve(thread: &Arc<Thread>, path: &[u8], mut argv: Vec<Vec<u8>>, envp: V
         path = interpreter;
         (location, data) = open_executable(thread, &path)?;
     }
-    let program = loader::parse(&data).map_err(|error| {
-        log::debug!("execve {:?}: {}", core::str::from_utf8(&path), error.reason());
-        Errno::from(error)
-    })?;
-    if let Some(interpreter) = program.interpreter() {
-        log::warn!(
-            "execve {:?}: dynamically linked (interpreter {interpreter}): not supported yet",
-            core::str::from_utf8(&path).unwrap_or("?")
-        );
-        return Err(Errno::ENOEXEC);
-    }
-    let bias = if program.is_dynamic() { program.load_bias(loader::DEFAULT_DYN_BIAS) } else { 0 };
     // Build the new address space completely before touching the old one: a failure
     // up to here leaves the caller intact (execve returns an error).
     let mut space = new_space()?;
-    let loaded = loader::load(&program, &data, bias, &mut SpaceTarget { space: &mut space })?;
+    let (loaded, interpreter) = load_image(&mut space, &location, data, Some(loader::DEFAULT_DYN_BIAS))?;
+    let mut entry = loaded.entry;
+    let mut interp_base = 0;
+    if let Some(interpreter) = interpreter {
+        let (interp_location, interp_data) = open_executable(thread, &interpreter).inspect_err(|error| {
+            log::debug!("execve {:?}: interpreter {:?}: {error:?}", core::str::from_utf8(&path), core::str::from_utf8(&interpreter));
+        })?;
+        let (interp_loaded, _) = load_image(&mut space, &interp_location, interp_data, None)?;
+        entry = interp_loaded.entry;
+        interp_base = interp_loaded.bias;
+    }
     let mut trampoline = Vec::with_capacity(8);
     TRAMPOLINE_CODE.iter().for_each(|word| trampoline.extend_from_slice(&word.to_le_bytes()));
     space.map_bytes(VirtAddr(SIGRETURN_TRAMPOLINE), &trampoline, mm::PAGE_SIZE, Prot::READ | Prot::EXEC, AreaKind::Image)?;
@@ -238,7 +330,7 @@ pub fn execve(thread: &Arc<Thread>, path: &[u8], mut argv: Vec<Vec<u8>>, envp: V
     let stack_top = mm::sv39::USER_HALF_END.0 as u64;
     let auxv = loader::auxv_for(
         &loaded,
-        0,
+        interp_base,
         0,
         0,
         abi::process::hwcap_isa(b'I')
@@ -317,7 +409,7 @@ pub fn execve(thread: &Arc<Thread>, path: &[u8], mut argv: Vec<Vec<u8>>, envp: V
         let mut inner = thread.inner.lock();
         inner.alt_stack = StackT { ss_sp: 0, ss_flags: SS_DISABLE, _pad: 0, ss_size: 0 };
     }
-    Ok(UserContext::new(loaded.entry as usize, stack.sp as usize))
+    Ok(UserContext::new(entry as usize, stack.sp as usize))
 }
 
 /// clone(2) / fork / vfork / clone3: a new thread or process. Returns the child's id.

@@ -7,6 +7,7 @@
 //! signals and waiting are in the submodules.
 
 pub mod exec;
+pub mod file_pages;
 pub mod run;
 pub mod signal;
 pub mod uaccess;

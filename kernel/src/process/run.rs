@@ -150,7 +150,10 @@ pub async fn user_loop(thread: Arc<Thread>, mut context: UserContext) {
             }
             TrapCause::Exception { code, stval } => {
                 arch::interrupts::enable();
-                handle_exception(&thread, &context, code, stval);
+                if let Some(wait) = handle_exception(&thread, &context, code, stval) {
+                    // A file page being read in: rare, so its future is boxed.
+                    alloc::boxed::Box::pin(wait_for_file_page(&thread, wait)).await;
+                }
             }
         }
         // Preemption: past the time slice, let other tasks of this hart run.
@@ -179,7 +182,60 @@ fn others_waiting() -> bool {
     crate::runtime::executor().queued(arch::hart::id()) > 0
 }
 
-fn handle_exception(thread: &Arc<Thread>, context: &UserContext, code: usize, stval: usize) {
+/// A page fault waiting for a file page: the file, the page index, the address and access.
+pub struct FilePageWait {
+    file: Arc<dyn core::any::Any + Send + Sync>,
+    index: u64,
+    address: VirtAddr,
+    access: Access,
+}
+
+/// Awaits the file page a fault needs (no lock held meanwhile), installs it, and lets
+/// the instruction retry; a page that cannot be had is `SIGBUS` (or `SIGKILL` when out
+/// of memory), as on Linux.
+async fn wait_for_file_page(thread: &Arc<Thread>, wait: FilePageWait) {
+    let result = super::file_pages::wait_file_page(wait.file.clone(), wait.index).await.and_then(|pa| {
+        let space = thread.process.space();
+        let mut space = space.lock();
+        let result = space.install_file_page(wait.address, wait.access, &*wait.file, wait.index, pa);
+        flush_tlb_if_needed(&mut space);
+        result
+    });
+    if let Err(fault) = result {
+        fault_signal(thread, fault, wait.address.0);
+    }
+}
+
+/// Sends the signal for an unresolvable fault at `address`.
+fn fault_signal(thread: &Arc<Thread>, fault: Fault, address: usize) {
+    let (signal, si_code) = match fault {
+        Fault::MapErr => (Signal::SIGSEGV, SEGV_MAPERR),
+        Fault::AccErr => (Signal::SIGSEGV, SEGV_ACCERR),
+        Fault::Bus | Fault::Wait => (Signal::SIGBUS, BUS_ADRERR),
+        Fault::OutOfMemory => {
+            log::warn!("pid {}: out of memory at {address:#x}: killed", thread.process.pid);
+            (Signal::SIGKILL, 0)
+        }
+    };
+    force_signal(thread, signal, si_code, address);
+}
+
+/// Delivers a fault signal: it cannot be blocked or ignored (if it is, the process dies).
+fn force_signal(thread: &Arc<Thread>, signal: Signal, si_code: i32, address: usize) {
+    {
+        let mut inner = thread.inner.lock();
+        inner.mask.remove(signal);
+    }
+    let action = thread.process.inner.lock().actions[signal.number() as usize - 1];
+    if action.sa_handler == abi::signal::SIG_IGN {
+        thread.process.inner.lock().actions[signal.number() as usize - 1] = Default::default();
+    }
+    signal::send_to_thread(thread, signal, SigInfo::fault(signal, si_code, address as u64));
+}
+
+/// Handles a user exception: resolves page faults, or sends the signal. Returns what a
+/// fault must wait for when its file page is not ready.
+fn handle_exception(thread: &Arc<Thread>, context: &UserContext, code: usize, stval: usize) -> Option<FilePageWait> {
     let access = match code {
         12 => Some(Access::Execute),
         13 => Some(Access::Read),
@@ -192,11 +248,17 @@ fn handle_exception(thread: &Arc<Thread>, context: &UserContext, code: usize, st
             let mut space = space.lock();
             let result = space.handle_fault(VirtAddr(stval), access);
             flush_tlb_if_needed(&mut space);
+            let request = if result == Err(Fault::Wait) { space.file_page_request(VirtAddr(stval)) } else { None };
             drop(space);
             match result {
-                Ok(()) => return,
+                Ok(()) => return None,
+                Err(Fault::Wait) => {
+                    let (file, index) = request?;
+                    return Some(FilePageWait { file, index, address: VirtAddr(stval), access });
+                }
                 Err(Fault::MapErr) => (Signal::SIGSEGV, SEGV_MAPERR, stval),
                 Err(Fault::AccErr) => (Signal::SIGSEGV, SEGV_ACCERR, stval),
+                Err(Fault::Bus) => (Signal::SIGBUS, BUS_ADRERR, stval),
                 Err(Fault::OutOfMemory) => {
                     log::warn!("pid {}: out of memory at {stval:#x}: killed", thread.process.pid);
                     (Signal::SIGKILL, 0, stval)
@@ -217,15 +279,8 @@ fn handle_exception(thread: &Arc<Thread>, context: &UserContext, code: usize, st
         signal
     );
     // A fault signal cannot be blocked or ignored: if it is, the process dies of it.
-    {
-        let mut inner = thread.inner.lock();
-        inner.mask.remove(signal);
-    }
-    let action = thread.process.inner.lock().actions[signal.number() as usize - 1];
-    if action.sa_handler == abi::signal::SIG_IGN {
-        thread.process.inner.lock().actions[signal.number() as usize - 1] = Default::default();
-    }
-    signal::send_to_thread(thread, signal, SigInfo::fault(signal, si_code, address as u64));
+    force_signal(thread, signal, si_code, address);
+    None
 }
 
 /// Ends the whole process with `status` (exit_group, fatal signals).

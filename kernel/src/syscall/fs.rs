@@ -621,8 +621,9 @@ fn open_now(thread: &Thread, dirfd: i32, path: usize, flags: u32, mode: u32) -> 
                         return Err(Errno::EISDIR);
                     }
                     let umask = thread.process.inner.lock().umask;
-                    let inode = parent.dir.inode().create(&parent.name, FileType::Regular, mode & 0o7777 & !umask, 0)?;
-                    break Location::new(parent.dir.mount().clone(), inode);
+                    parent.dir.inode().create(&parent.name, FileType::Regular, mode & 0o7777 & !umask, 0)?;
+                    // Looked up again so the location knows its name (/proc/PID/maps, fd links).
+                    break vfs.resolve(&root, &parent.dir, &parent.name, false)?;
                 }
                 Err(error) => return Err(error),
             }

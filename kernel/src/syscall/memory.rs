@@ -1,5 +1,11 @@
-//! Memory system calls: brk, mmap (anonymous), munmap, mprotect, mremap, and the
-//! advisory calls that only check their range.
+//! Memory system calls: brk, mmap (anonymous and of files), munmap, mprotect, mremap,
+//! msync, and the advisory calls that only check their range.
+//!
+//! A file mapping maps the file's own pages (see `process::file_pages`): `MAP_SHARED`
+//! needs a file system with pages (tmpfs), else `ENODEV` as Linux says for files without
+//! an mmap operation; `MAP_PRIVATE` of any regular file works. `/dev/zero` maps as
+//! anonymous memory, as on Linux. Pages are the page cache itself, so `msync` has
+//! nothing to write back on tmpfs; it checks its arguments and the range.
 
 use abi::mm as m;
 use abi::{Errno, Result};
@@ -34,9 +40,14 @@ pub fn mmap(thread: &Thread, address: usize, length: usize, prot: u32, flags: u3
         return Err(Errno::EINVAL);
     }
     if flags & m::MAP_ANONYMOUS == 0 {
-        // File-backed mappings arrive with the page cache (dynamic linking).
-        let _ = thread.process.files().lock().get(fd)?;
-        return Err(Errno::ENODEV);
+        let file = thread.process.files().lock().get(fd)?;
+        if file.flags().contains(vfs::OpenFlags::PATH) {
+            return Err(Errno::EBADF);
+        }
+        if vfs::downcast_ref::<vfs::ZeroDevice>(&**file.io()).is_none() {
+            return map_file(thread, &file, address, length, prot, flags, offset);
+        }
+        // /dev/zero: anonymous memory (shared or private), as on Linux.
     }
     // Anonymous memory is either shared or private; MAP_SHARED_VALIDATE (both bits)
     // applies to files only, as on Linux.
@@ -46,6 +57,88 @@ pub fn mmap(thread: &Thread, address: usize, length: usize, prot: u32, flags: u3
     let flags = MapFlags::from_bits_truncate(flags);
     let mapped = thread.process.space().lock().map(VirtAddr(address), length, prot, flags)?;
     Ok(mapped.0)
+}
+
+/// `mmap` of an open file (not `/dev/zero`), after the offset check.
+fn map_file(
+    thread: &Thread,
+    file: &vfs::OpenFile,
+    address: usize,
+    length: usize,
+    prot: Prot,
+    flags: u32,
+    offset: usize,
+) -> Result<usize> {
+    let open = file.flags();
+    let shared = match flags & m::MAP_TYPE {
+        m::MAP_SHARED => true,
+        m::MAP_SHARED_VALIDATE => {
+            const KNOWN: u32 = m::MAP_SHARED_VALIDATE
+                | m::MAP_FIXED
+                | m::MAP_ANONYMOUS
+                | m::MAP_DENYWRITE
+                | m::MAP_EXECUTABLE
+                | m::MAP_GROWSDOWN
+                | m::MAP_LOCKED
+                | m::MAP_NORESERVE
+                | m::MAP_POPULATE
+                | m::MAP_NONBLOCK
+                | m::MAP_STACK
+                | m::MAP_HUGETLB
+                | m::MAP_SYNC
+                | m::MAP_FIXED_NOREPLACE
+                | (m::MAP_HUGE_MASK << m::MAP_HUGE_SHIFT);
+            if flags & !KNOWN != 0 {
+                return Err(Errno::EOPNOTSUPP);
+            }
+            true
+        }
+        m::MAP_PRIVATE => false,
+        _ => return Err(Errno::EINVAL),
+    };
+    if (length as u64).div_ceil(mm::PAGE_SIZE as u64) > u64::MAX / mm::PAGE_SIZE as u64 - offset as u64 / mm::PAGE_SIZE as u64 {
+        return Err(Errno::EOVERFLOW);
+    }
+    if shared && prot.contains(Prot::WRITE) && !open.writable() {
+        return Err(Errno::EACCES);
+    }
+    if !open.readable() {
+        return Err(Errno::EACCES);
+    }
+    let inode = file.io();
+    if inode.kind() != vfs::FileType::Regular || shared && !inode.has_pages() {
+        return Err(Errno::ENODEV);
+    }
+    let path = file.location().and_then(|location| location.path().ok()).unwrap_or_default();
+    let backing = crate::process::file_pages::backing(inode.clone(), path, offset as u64);
+    let mut map_flags = MapFlags::from_bits_truncate(flags) - MapFlags::PRIVATE - MapFlags::SHARED;
+    map_flags |= if shared { MapFlags::SHARED } else { MapFlags::PRIVATE };
+    let space = thread.process.space();
+    let mut space = space.lock();
+    let mapped = space.map_file(VirtAddr(address), length, prot, map_flags, mm::user::AreaKind::Anonymous, backing)?;
+    crate::process::run::flush_tlb_if_needed(&mut space);
+    Ok(mapped.0)
+}
+
+/// msync: the pages are the page cache itself, so there is nothing to write back; the
+/// flags and the range are checked as Linux does (`ENOMEM` for an unmapped hole).
+pub fn msync(thread: &Thread, address: usize, length: usize, flags: u32) -> Result<usize> {
+    if flags & !(m::MS_ASYNC | m::MS_INVALIDATE | m::MS_SYNC) != 0
+        || !address.is_multiple_of(mm::PAGE_SIZE)
+        || flags & m::MS_ASYNC != 0 && flags & m::MS_SYNC != 0
+    {
+        return Err(Errno::EINVAL);
+    }
+    let length = length.checked_add(mm::PAGE_SIZE - 1).ok_or(Errno::ENOMEM)? & !(mm::PAGE_SIZE - 1);
+    let end = address.checked_add(length).ok_or(Errno::ENOMEM)?;
+    let space = thread.process.space();
+    let space = space.lock();
+    let mut at = address;
+    while at < end {
+        let area = space.area_at(VirtAddr(at)).ok_or(Errno::ENOMEM)?;
+        at = area.end.0;
+    }
+    Ok(0)
 }
 
 pub fn munmap(thread: &Thread, address: usize, length: usize) -> Result<usize> {
@@ -77,7 +170,7 @@ pub fn mremap(thread: &Thread, old: usize, old_size: usize, new_size: usize, fla
     }
     let space = thread.process.space();
     let mut space = space.lock();
-    let area = *space.area_at(VirtAddr(old)).ok_or(Errno::EFAULT)?;
+    let area = space.area_at(VirtAddr(old)).ok_or(Errno::EFAULT)?.clone();
     let old_size = (old_size + mm::PAGE_SIZE - 1) & !(mm::PAGE_SIZE - 1);
     let new_size = (new_size + mm::PAGE_SIZE - 1) & !(mm::PAGE_SIZE - 1);
     if new_size <= old_size {
@@ -88,17 +181,30 @@ pub fn mremap(thread: &Thread, old: usize, old_size: usize, new_size: usize, fla
         return Ok(old);
     }
     // Grow in place if the pages after it are free, else move (copying the contents).
-    let grow = MapFlags::PRIVATE | MapFlags::FIXED_NOREPLACE;
-    if space.map(VirtAddr(old + old_size), new_size - old_size, area.prot, grow).is_ok() {
+    // A file mapping grows or moves as a mapping of the same file at the same offset.
+    let share = if area.shared { MapFlags::SHARED } else { MapFlags::PRIVATE };
+    let map = |space: &mut crate::process::UserSpace, at: usize, skip: usize, len: usize, prot: Prot, flags: MapFlags| match &area.file {
+        Some(file) => {
+            let mut backing = file.clone();
+            backing.offset += (old - area.start.0 + skip) as u64;
+            space.map_file(VirtAddr(at), len, prot, flags | share, area.kind, backing)
+        }
+        None => space.map_area(VirtAddr(at), len, prot, flags | share, area.kind),
+    };
+    if map(&mut space, old + old_size, old_size, new_size - old_size, area.prot, MapFlags::FIXED_NOREPLACE).is_ok() {
         return Ok(old);
     }
     if flags & m::MREMAP_MAYMOVE == 0 {
         return Err(Errno::ENOMEM);
     }
-    let mut contents = alloc::vec![0u8; old_size];
-    space.read(VirtAddr(old), &mut contents)?;
-    let new = space.map(VirtAddr(0), new_size, area.prot | Prot::WRITE, MapFlags::PRIVATE)?;
-    space.write(new, &contents)?;
+    let new = map(&mut space, 0, 0, new_size, area.prot | Prot::WRITE, MapFlags::empty())?;
+    if !area.shared || area.file.is_none() {
+        // Private memory keeps what was written to it, and anonymous shared memory
+        // moves by copy here; a shared file mapping is the file's pages anyway.
+        let mut contents = alloc::vec![0u8; old_size];
+        space.read(VirtAddr(old), &mut contents)?;
+        space.write(new, &contents)?;
+    }
     space.protect(new, new_size, area.prot)?;
     space.unmap(VirtAddr(old), old_size)?;
     crate::process::run::flush_tlb_if_needed(&mut space);
@@ -131,18 +237,46 @@ pub fn madvise(thread: &Thread, address: usize, length: usize, advice: u32) -> R
         let end = address.checked_add((length + mm::PAGE_SIZE - 1) & !(mm::PAGE_SIZE - 1)).ok_or(Errno::EINVAL)?;
         let mut at = address;
         while at < end {
-            let Some(area) = space.area_at(VirtAddr(at)).copied() else {
+            let Some(area) = space.area_at(VirtAddr(at)).cloned() else {
                 return Err(Errno::ENOMEM);
             };
             let piece_end = area.end.0.min(end);
-            if !area.shared && matches!(area.kind, mm::user::AreaKind::Anonymous | mm::user::AreaKind::Heap | mm::user::AreaKind::Stack) {
-                // Dropping the pages = unmapping and mapping the range again, empty.
+            if !area.shared {
+                // Dropping the pages = unmapping and mapping the range again, empty (a
+                // private file mapping reads the file again).
                 space.unmap(VirtAddr(at), piece_end - at)?;
-                space.map_area(VirtAddr(at), piece_end - at, area.prot, MapFlags::PRIVATE | MapFlags::FIXED, area.kind)?;
+                let flags = MapFlags::PRIVATE | MapFlags::FIXED;
+                match &area.file {
+                    Some(file) => {
+                        let mut backing = file.clone();
+                        backing.offset += (at - area.start.0) as u64;
+                        space.map_file(VirtAddr(at), piece_end - at, area.prot, flags, area.kind, backing)?;
+                    }
+                    None => {
+                        space.map_area(VirtAddr(at), piece_end - at, area.prot, flags, area.kind)?;
+                    }
+                }
             }
             at = piece_end;
         }
         crate::process::run::flush_tlb_if_needed(&mut space);
+    }
+    Ok(0)
+}
+
+/// fadvise64: advice about a file's pages, checked as Linux checks it (`EBADF`,
+/// `ESPIPE` for pipes and FIFOs, `EINVAL` for unknown advice or a negative length) and
+/// then taken as the hint it is (tmpfs pages are always resident).
+pub fn fadvise64(thread: &Thread, fd: i32, length: i64, advice: u32) -> Result<usize> {
+    let file = thread.process.files().lock().get(fd)?;
+    if file.flags().contains(vfs::OpenFlags::PATH) {
+        return Err(Errno::EBADF);
+    }
+    if file.io().kind() == vfs::FileType::Fifo || file.inode().kind() == vfs::FileType::Fifo {
+        return Err(Errno::ESPIPE);
+    }
+    if advice > 5 || length < 0 {
+        return Err(Errno::EINVAL);
     }
     Ok(0)
 }

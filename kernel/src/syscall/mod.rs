@@ -271,7 +271,9 @@ pub fn decode<'a>(thread: &'a Arc<Thread>, context: &mut UserContext) -> Dispatc
         nr::MPROTECT => memory::mprotect(thread, a[0], a[1], a[2] as u32),
         nr::MREMAP => memory::mremap(thread, a[0], a[1], a[2], a[3] as u32, a[4]),
         nr::MADVISE => memory::madvise(thread, a[0], a[1], a[2] as u32),
-        nr::MSYNC | nr::MLOCK | nr::MUNLOCK => memory::check_range(thread, a[0], a[1]),
+        nr::MSYNC => memory::msync(thread, a[0], a[1], a[2] as u32),
+        nr::MLOCK | nr::MUNLOCK => memory::check_range(thread, a[0], a[1]),
+        nr::FADVISE64 => memory::fadvise64(thread, a[0] as i32, a[2] as i64, a[3] as u32),
         nr::CLOCK_SETTIME => time::clock_settime(thread, a[0] as u32, a[1]),
         // signals
         nr::KILL => signal::kill(thread, a[0] as i32, a[1] as u32),

@@ -124,7 +124,7 @@ impl<F: PhysFrames> AddressSpace<F> {
             .ok_or(Errno::ENOMEM)?;
         let mut page = start.align_down(PAGE_SIZE);
         while page.0 < end {
-            let area = *self.area_at(page).ok_or(Errno::ENOMEM)?;
+            let area = self.area_at(page).ok_or(Errno::ENOMEM)?.clone();
             let access = [Access::Write, Access::Read, Access::Execute].into_iter().find(|&a| area.permits(a));
             if let Some(access) = access {
                 self.handle_fault(page, access).map_err(|_| Errno::ENOMEM)?;
@@ -138,7 +138,7 @@ impl<F: PhysFrames> AddressSpace<F> {
     /// for reading), for keys that must be the same in every process mapping the page
     /// (shared futexes). `None` for private memory; `EFAULT` if `va` is not readable.
     pub fn shared_physical_address(&mut self, va: VirtAddr) -> Result<Option<PhysAddr>> {
-        let area = *self.area_at(va).ok_or(Errno::EFAULT)?;
+        let area = self.area_at(va).ok_or(Errno::EFAULT)?;
         if !area.shared {
             return Ok(None);
         }
@@ -155,7 +155,7 @@ impl<F: PhysFrames> AddressSpace<F> {
             let at = va.add(done);
             let offset = at.0 % PAGE_SIZE;
             let piece = (PAGE_SIZE - offset).min(data.len() - done);
-            let area = *self.area_at(at).ok_or(Errno::EFAULT)?;
+            let area = self.area_at(at).ok_or(Errno::EFAULT)?.clone();
             let frame = self.fill_page(at.align_down(PAGE_SIZE), &area, Access::Read).map_err(|_| Errno::ENOMEM)?;
             if self.frames.count(frame) > 1 {
                 return Err(Errno::EFAULT); // shared (copy-on-write) frames are not the kernel's to fill
@@ -191,8 +191,8 @@ impl<F: PhysFrames> AddressSpace<F> {
                 .map(VirtAddr)
                 .ok_or(Errno::ENOMEM)?;
         self.remove_range(start, end);
-        let area = Area { start, end, prot, shared: false, kind };
-        self.areas.insert(start.0, area);
+        let area = Area { start, end, prot, shared: false, kind, file: None };
+        self.areas.insert(start.0, area.clone());
         self.merge_range(start, end);
         let mut done = 0;
         while done < data.len() {

@@ -7,6 +7,9 @@
 //! entry, so a `PROT_WRITE | PROT_EXEC` area (a JIT's) is writable *or* executable at
 //! any one time, page by page: a write fault makes the page R+W, an execute fault R+X.
 
+use alloc::sync::Arc;
+use core::any::Any;
+
 use bitflags::bitflags;
 
 use crate::sv39::Flags;
@@ -109,8 +112,41 @@ impl AreaKind {
     }
 }
 
+/// The file behind a file-backed area: an opaque handle the kernel gave to
+/// [`AddressSpace::map_file`](super::AddressSpace::map_file) (mm never looks inside;
+/// the kernel's page provider and `/proc/PID/maps` downcast it) and the file offset of
+/// the area's first byte.
+#[derive(Clone)]
+pub struct FileBacking {
+    /// The kernel's handle on the file (its inode, name, device and inode number).
+    pub file: Arc<dyn Any + Send + Sync>,
+    /// File offset of the area's start (page-aligned).
+    pub offset: u64,
+}
+
+impl FileBacking {
+    /// Whether both name the same file object.
+    pub fn same_file(&self, other: &FileBacking) -> bool {
+        Arc::ptr_eq(&self.file, &other.file)
+    }
+}
+
+impl core::fmt::Debug for FileBacking {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "FileBacking({:p} @ {:#x})", Arc::as_ptr(&self.file), self.offset)
+    }
+}
+
+impl PartialEq for FileBacking {
+    fn eq(&self, other: &Self) -> bool {
+        self.same_file(other) && self.offset == other.offset
+    }
+}
+
+impl Eq for FileBacking {}
+
 /// A mapped range of a user address space: `[start, end)`, both page-aligned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Area {
     /// First address.
     pub start: VirtAddr,
@@ -122,6 +158,8 @@ pub struct Area {
     pub shared: bool,
     /// What it holds.
     pub kind: AreaKind,
+    /// The file it maps, if any (else anonymous memory).
+    pub file: Option<FileBacking>,
 }
 
 impl Area {
@@ -152,13 +190,24 @@ impl Area {
         }
     }
 
-    /// Whether `next`, starting where this ends, can be merged into it.
+    /// Whether `next`, starting where this ends, can be merged into it: equal
+    /// attributes, and either anonymous memory of a mergeable kind or the same file at
+    /// contiguous offsets (as Linux merges VMAs).
     pub(crate) fn merges_with(&self, next: &Area) -> bool {
-        self.end == next.start
-            && self.prot == next.prot
-            && self.shared == next.shared
-            && self.kind == next.kind
-            && self.kind.mergeable()
+        let same = self.end == next.start && self.prot == next.prot && self.shared == next.shared && self.kind == next.kind;
+        same && match (&self.file, &next.file) {
+            (None, None) => self.kind.mergeable(),
+            (Some(this), Some(that)) => {
+                this.same_file(that) && this.offset.checked_add(self.len() as u64) == Some(that.offset)
+            }
+            _ => false,
+        }
+    }
+
+    /// The index of the file page mapped at `va` (inside the area), if file-backed.
+    pub fn file_page(&self, va: VirtAddr) -> Option<u64> {
+        let backing = self.file.as_ref()?;
+        Some((backing.offset + (va.0 - self.start.0) as u64) / crate::PAGE_SIZE as u64)
     }
 
     /// The flags of a page of this area. `may_write`: the frame is this space's alone (or

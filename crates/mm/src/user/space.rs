@@ -21,7 +21,8 @@ use alloc::vec::Vec;
 
 use abi::{Errno, Result};
 
-use super::area::{Access, Area, AreaKind, MapFlags, Prot};
+use super::area::{Access, Area, AreaKind, FileBacking, MapFlags, Prot};
+use super::fault::{no_file_pages, FilePages};
 use super::layout::{MMAP_BASE, MMAP_MIN_ADDR, USER_END};
 use crate::refcount::{PhysFrames, ReadTables, TableFrames};
 use crate::sv39::{Flags, LeafUpdate, PageTable, PhysMemory};
@@ -37,6 +38,8 @@ pub struct AddressSpace<F: PhysFrames> {
     brk: VirtAddr,
     mmap_base: VirtAddr,
     pub(super) tlb_flush: bool,
+    /// Where file-backed areas get their pages.
+    pub(super) file_pages: FilePages<F>,
 }
 
 /// `len` rounded up to whole pages, `None` on overflow.
@@ -56,7 +59,14 @@ impl<F: PhysFrames> AddressSpace<F> {
             brk: VirtAddr(0),
             mmap_base: MMAP_BASE,
             tlb_flush: false,
+            file_pages: no_file_pages::<F>,
         })
+    }
+
+    /// Sets where file-backed areas get their pages (the kernel's page-cache glue);
+    /// `fork` passes it on.
+    pub fn set_file_pages(&mut self, provider: FilePages<F>) {
+        self.file_pages = provider;
     }
 
     /// The frame pool.
@@ -117,6 +127,25 @@ impl<F: PhysFrames> AddressSpace<F> {
         self.map_area(hint, len, prot, flags, AreaKind::Anonymous)
     }
 
+    /// `mmap` of a file: like [`AddressSpace::map_area`], the area backed by `file`
+    /// from `offset` (page-aligned, else `EINVAL`). Pages come from the space's
+    /// [`FilePages`] provider on first touch: shared areas map the file's pages, private
+    /// ones copy them on the first write.
+    pub fn map_file(
+        &mut self,
+        hint: VirtAddr,
+        len: usize,
+        prot: Prot,
+        flags: MapFlags,
+        kind: AreaKind,
+        file: FileBacking,
+    ) -> Result<VirtAddr> {
+        if !file.offset.is_multiple_of(PAGE_SIZE as u64) {
+            return Err(Errno::EINVAL);
+        }
+        self.map_backed(hint, len, prot, flags, kind, Some(file))
+    }
+
     /// Creates an area of `len` bytes (rounded up to pages) holding `kind`; nothing is
     /// allocated until it is touched (unless `MAP_POPULATE`).
     ///
@@ -133,6 +162,18 @@ impl<F: PhysFrames> AddressSpace<F> {
         prot: Prot,
         flags: MapFlags,
         kind: AreaKind,
+    ) -> Result<VirtAddr> {
+        self.map_backed(hint, len, prot, flags, kind, None)
+    }
+
+    fn map_backed(
+        &mut self,
+        hint: VirtAddr,
+        len: usize,
+        prot: Prot,
+        flags: MapFlags,
+        kind: AreaKind,
+        file: Option<FileBacking>,
     ) -> Result<VirtAddr> {
         if len == 0 {
             return Err(Errno::EINVAL);
@@ -159,7 +200,10 @@ impl<F: PhysFrames> AddressSpace<F> {
             self.free_range(hint, len).ok_or(Errno::ENOMEM)?
         };
         let end = start.add(len);
-        self.areas.insert(start.0, Area { start, end, prot, shared, kind });
+        if file.as_ref().is_some_and(|file| file.offset.checked_add(len as u64).is_none()) {
+            return Err(Errno::EOVERFLOW);
+        }
+        self.areas.insert(start.0, Area { start, end, prot, shared, kind, file });
         self.merge_range(start, end);
         if flags.contains(MapFlags::POPULATE) {
             // As in Linux, failing to populate does not fail the mapping.
@@ -206,7 +250,7 @@ impl<F: PhysFrames> AddressSpace<F> {
         while cursor < end {
             let area = self.areas.get_mut(&cursor.0).expect("the range is covered");
             area.prot = prot;
-            let area = *area;
+            let area = area.clone();
             self.refresh_leaves(&area);
             cursor = area.end;
         }
@@ -221,6 +265,16 @@ impl<F: PhysFrames> AddressSpace<F> {
             let exclusive = memory.0.count(pa) == 1;
             LeafUpdate::Set(area.leaf_flags(exclusive, Access::mode_of(flags)))
         });
+    }
+
+    /// Where `mmap` without a hint would put `len` bytes (rounded up to pages) aligned
+    /// to `align` (a power of two, at least a page), if there is room: for exec to place
+    /// the program interpreter as Linux does.
+    pub fn unmapped_area(&self, len: usize, align: usize) -> Option<VirtAddr> {
+        let len = page_align(len)?;
+        let align = align.max(PAGE_SIZE);
+        let start = self.free_range(VirtAddr(0), len.checked_add(align - PAGE_SIZE)?)?;
+        Some(start.align_up(align))
     }
 
     /// Sets the start of the heap (at exec: the end of the data segment, rounded up to
@@ -253,6 +307,7 @@ impl<F: PhysFrames> AddressSpace<F> {
                 prot: Prot::READ | Prot::WRITE,
                 shared: false,
                 kind: AreaKind::Heap,
+                file: None,
             };
             self.areas.insert(old_top.0, heap);
             self.merge_range(old_top, new_top);
@@ -269,7 +324,10 @@ impl<F: PhysFrames> AddressSpace<F> {
     where
         F: Clone,
     {
-        let shared: Vec<Area> = self.areas.values().filter(|area| area.shared).copied().collect();
+        // Anonymous shared pages must exist before the copy so that both spaces hold the
+        // same frames; shared file pages come from the file in either space anyway.
+        let shared: Vec<Area> =
+            self.areas.values().filter(|area| area.shared && area.file.is_none()).cloned().collect();
         for area in &shared {
             self.materialise(area.start, area.end).map_err(|_| Errno::ENOMEM)?;
         }
@@ -283,6 +341,7 @@ impl<F: PhysFrames> AddressSpace<F> {
             brk: self.brk,
             mmap_base: self.mmap_base,
             tlb_flush: false,
+            file_pages: self.file_pages,
         };
         let mut failed = false;
         let mut memory = TableFrames(&mut self.frames);
@@ -334,7 +393,10 @@ impl<F: PhysFrames> AddressSpace<F> {
     fn split_at(&mut self, at: VirtAddr) {
         if let Some((_, area)) = self.areas.range_mut(..at.0).next_back() {
             if area.end > at {
-                let upper = Area { start: at, ..*area };
+                let mut upper = Area { start: at, ..area.clone() };
+                if let Some(file) = &mut upper.file {
+                    file.offset += (at.0 - area.start.0) as u64;
+                }
                 area.end = at;
                 self.areas.insert(at.0, upper);
             }
@@ -347,7 +409,8 @@ impl<F: PhysFrames> AddressSpace<F> {
         let Some((&first, _)) = first else { return };
         let mut key = first;
         while key <= end.0 {
-            let Some((&next_key, &next)) = self.areas.range(key + 1..).next() else { return };
+            let Some((&next_key, next)) = self.areas.range(key + 1..).next() else { return };
+            let next = next.clone();
             let current = self.areas.get_mut(&key).expect("the key was just found");
             if current.merges_with(&next) {
                 current.end = next.end;

@@ -635,3 +635,176 @@ fn fill_writes_through_read_only_protection_but_needs_an_area() {
     assert_eq!(space.write(VirtAddr(0x10000), b"x"), Err(Errno::EFAULT), "user writes still obey the protection");
     assert_eq!(space.fill(VirtAddr(0x30000), b"x"), Err(Errno::EFAULT), "no area, no fill");
 }
+
+/// A file for the file-mapping tests: its pages are frames of the test RAM (one
+/// reference each held by the file); `pending` makes the provider say "not yet".
+struct TestFile {
+    pages: Vec<PhysAddr>,
+    pending: core::sync::atomic::AtomicBool,
+}
+
+fn test_file_pages(
+    file: &(dyn core::any::Any + Send + Sync),
+    index: u64,
+    frames: &mut TestRam,
+) -> core::task::Poll<Result<PhysAddr, Fault>> {
+    let file = file.downcast_ref::<TestFile>().expect("a TestFile");
+    if file.pending.load(core::sync::atomic::Ordering::Relaxed) {
+        return core::task::Poll::Pending;
+    }
+    let Some(&pa) = file.pages.get(index as usize) else { return core::task::Poll::Ready(Err(Fault::Bus)) };
+    frames.share(pa);
+    core::task::Poll::Ready(Ok(pa))
+}
+
+fn test_file(fixture: &Fixture, pages: usize) -> alloc::sync::Arc<TestFile> {
+    let mut ram = fixture.ram.frames();
+    let pages = (0..pages)
+        .map(|index| {
+            let pa = ram.alloc_zeroed().unwrap();
+            // SAFETY: the frame was just allocated; `ptr` reaches its 4 KiB.
+            unsafe { ram.ptr(pa).cast::<u64>().write(100 + index as u64) };
+            pa
+        })
+        .collect();
+    alloc::sync::Arc::new(TestFile { pages, pending: core::sync::atomic::AtomicBool::new(false) })
+}
+
+fn backing(file: &alloc::sync::Arc<TestFile>, offset: u64) -> FileBacking {
+    FileBacking { file: file.clone(), offset }
+}
+
+fn file_space(fixture: &Fixture) -> AddressSpace<TestRam> {
+    let mut space = fixture.space();
+    space.set_file_pages(test_file_pages);
+    space
+}
+
+fn release_file(fixture: &Fixture, file: alloc::sync::Arc<TestFile>) {
+    let mut ram = fixture.ram.frames();
+    for &pa in &file.pages {
+        ram.release(pa);
+    }
+}
+
+#[test]
+fn shared_file_mappings_map_the_files_own_frames() {
+    let fixture = Fixture::new();
+    let file = test_file(&fixture, 3);
+    let mut first = file_space(&fixture);
+    let mut second = file_space(&fixture);
+    let a = first.map_file(VirtAddr(0), 3 * PAGE_SIZE, RW, MapFlags::SHARED, AreaKind::Anonymous, backing(&file, 0)).unwrap();
+    let b = second
+        .map_file(VirtAddr(0), 2 * PAGE_SIZE, RW, MapFlags::SHARED, AreaKind::Anonymous, backing(&file, PAGE_SIZE as u64))
+        .unwrap();
+    assert_eq!(read_u64(&mut first, a.add(PAGE_SIZE)), 101);
+    assert_eq!(read_u64(&mut second, b), 101, "offset one page");
+    assert_eq!(frame(&first, a.add(PAGE_SIZE)), file.pages[1]);
+    assert_eq!(frame(&second, b), file.pages[1], "one frame for the file and both mappings");
+    write_u64(&mut first, a.add(PAGE_SIZE), 7);
+    assert_eq!(read_u64(&mut second, b), 7);
+    assert!(flags(&first, a.add(PAGE_SIZE)).contains(Flags::W));
+    assert_eq!(first.frames().count(file.pages[1]), 3);
+    // Past the file: a bus error, for faults and for kernel access alike.
+    second.unmap(b, 2 * PAGE_SIZE).unwrap();
+    let beyond = second
+        .map_file(VirtAddr(0), 2 * PAGE_SIZE, Prot::READ, MapFlags::SHARED, AreaKind::Anonymous, backing(&file, 2 * PAGE_SIZE as u64))
+        .unwrap();
+    assert_eq!(second.handle_fault(beyond.add(PAGE_SIZE), Access::Read), Err(Fault::Bus));
+    assert_eq!(second.read(beyond.add(PAGE_SIZE), &mut [0; 8]), Err(Errno::EFAULT));
+    assert_eq!(read_u64(&mut second, beyond), 102);
+    // fork: the child's shared mapping is the same frame.
+    let mut child = first.fork().unwrap();
+    write_u64(&mut child, a.add(2 * PAGE_SIZE), 9);
+    assert_eq!(read_u64(&mut second, beyond), 9);
+    drop((first, second, child));
+    assert_eq!(fixture.ram.frames().count(file.pages[1]), 1, "only the file's reference is left");
+    release_file(&fixture, file);
+    assert_eq!(fixture.used(), 0);
+}
+
+#[test]
+fn private_file_mappings_share_until_written() {
+    let fixture = Fixture::new();
+    let file = test_file(&fixture, 2);
+    let mut space = file_space(&fixture);
+    let at = space.map_file(VirtAddr(0), 2 * PAGE_SIZE, RW, PRIVATE, AreaKind::Image, backing(&file, 0)).unwrap();
+    assert_eq!(read_u64(&mut space, at), 100);
+    assert_eq!(frame(&space, at), file.pages[0], "read maps the file's page");
+    assert!(!flags(&space, at).contains(Flags::W), "read-only until written");
+    // A write to the mapped page copies it; the file keeps its data.
+    write_u64(&mut space, at, 5);
+    assert_ne!(frame(&space, at), file.pages[0]);
+    assert_eq!(read_u64(&mut space, at), 5);
+    // SAFETY: the file's frame is in use (the file holds it).
+    assert_eq!(unsafe { fixture.ram.frames().ptr(file.pages[0]).cast::<u64>().read() }, 100);
+    // A write fault on a missing page copies at once.
+    space.handle_fault(at.add(PAGE_SIZE), Access::Write).unwrap();
+    assert_ne!(frame(&space, at.add(PAGE_SIZE)), file.pages[1]);
+    assert_eq!(read_u64(&mut space, at.add(PAGE_SIZE)), 101);
+    assert_eq!(fixture.ram.frames().count(file.pages[1]), 1);
+    // fork after a read: three users of the file page, a write in the child copies.
+    space.unmap(at, 2 * PAGE_SIZE).unwrap();
+    let at = space.map_file(at, PAGE_SIZE, RW, FIXED, AreaKind::Anonymous, backing(&file, 0)).unwrap();
+    assert_eq!(read_u64(&mut space, at), 100);
+    let mut child = space.fork().unwrap();
+    write_u64(&mut child, at, 1);
+    assert_eq!(read_u64(&mut space, at), 100);
+    assert_eq!(frame(&space, at), file.pages[0]);
+    drop((space, child));
+    release_file(&fixture, file);
+    assert_eq!(fixture.used(), 0);
+}
+
+#[test]
+fn a_file_page_that_is_not_ready_is_awaited_and_installed() {
+    let fixture = Fixture::new();
+    let file = test_file(&fixture, 2);
+    let mut space = file_space(&fixture);
+    let at = space.map_file(VirtAddr(0), 2 * PAGE_SIZE, Prot::READ, MapFlags::SHARED, AreaKind::Anonymous, backing(&file, 0)).unwrap();
+    file.pending.store(true, core::sync::atomic::Ordering::Relaxed);
+    assert_eq!(space.handle_fault(at.add(PAGE_SIZE + 8), Access::Read), Err(Fault::Wait));
+    let (handle, index) = space.file_page_request(at.add(PAGE_SIZE + 8)).unwrap();
+    assert_eq!(index, 1);
+    // The "I/O" completes: the kernel got a counted reference and installs it.
+    let mut ram = fixture.ram.frames();
+    ram.share(file.pages[1]);
+    space.install_file_page(at.add(PAGE_SIZE + 8), Access::Read, &*handle, index, file.pages[1]).unwrap();
+    assert_eq!(frame(&space, at.add(PAGE_SIZE)), file.pages[1]);
+    // A stale completion (the page is there already) only drops its reference.
+    ram.share(file.pages[1]);
+    space.install_file_page(at.add(PAGE_SIZE), Access::Read, &*handle, index, file.pages[1]).unwrap();
+    assert_eq!(ram.count(file.pages[1]), 2);
+    // So does one for an area that was unmapped meanwhile.
+    space.unmap(at, 2 * PAGE_SIZE).unwrap();
+    ram.share(file.pages[0]);
+    space.install_file_page(at, Access::Read, &*handle, 0, file.pages[0]).unwrap();
+    assert_eq!(ram.count(file.pages[0]), 1);
+    drop((space, handle));
+    release_file(&fixture, file);
+    assert_eq!(fixture.used(), 0);
+}
+
+#[test]
+fn file_areas_split_with_their_offsets_and_merge_back() {
+    let fixture = Fixture::new();
+    let file = test_file(&fixture, 4);
+    let mut space = file_space(&fixture);
+    let at = space.map_file(AT, 4 * PAGE_SIZE, RW, FIXED, AreaKind::Anonymous, backing(&file, 0)).unwrap();
+    space.protect(at.add(PAGE_SIZE), PAGE_SIZE, Prot::READ).unwrap();
+    let offsets: Vec<u64> = space.areas().map(|area| area.file.as_ref().unwrap().offset).collect();
+    assert_eq!(offsets, vec![0, PAGE_SIZE as u64, 2 * PAGE_SIZE as u64]);
+    assert_eq!(read_u64(&mut space, at.add(2 * PAGE_SIZE)), 102, "the split-off area maps the right page");
+    space.protect(at.add(PAGE_SIZE), PAGE_SIZE, RW).unwrap();
+    assert_eq!(space.areas().count(), 1, "same file, contiguous offsets: merged again");
+    // A second mapping right after, at a non-contiguous offset, stays apart.
+    space.map_file(at.add(4 * PAGE_SIZE), PAGE_SIZE, RW, FIXED, AreaKind::Anonymous, backing(&file, 0)).unwrap();
+    assert_eq!(space.areas().count(), 2);
+    // munmap of the middle keeps the offsets of what is left.
+    space.unmap(at.add(PAGE_SIZE), PAGE_SIZE).unwrap();
+    assert_eq!(read_u64(&mut space, at.add(3 * PAGE_SIZE)), 103);
+    assert_eq!(space.map_file(AT, PAGE_SIZE, RW, FIXED, AreaKind::Anonymous, backing(&file, 100)), Err(Errno::EINVAL));
+    drop(space);
+    release_file(&fixture, file);
+    assert_eq!(fixture.used(), 0);
+}

@@ -512,3 +512,37 @@ fn size_limit_gives_enospc_and_frees_pages_on_truncate_and_unlink() {
     root.unlink(b"f").unwrap();
     assert_eq!(tmpfs_usage(&root), Some((0, 3)), "a deleted file returns its pages");
 }
+
+#[test]
+fn pages_for_mapping_are_the_pages_reads_and_writes_use() {
+    use crate::{tmpfs_usage, TmpFs};
+    let fs = TmpFs::new(7, || (0, 0), Arc::new(DeviceRegistry::default()));
+    let root = fs.root();
+    let file = root.create(b"f", FileType::Regular, 0o644, 0).unwrap();
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(file.has_pages());
+    assert!(!root.has_pages());
+    assert!(matches!(file.poll_page(&mut cx, 0), Poll::Ready(Err(Errno::ENXIO))), "an empty file has no page");
+    assert_eq!(file.poll_write_at(&mut cx, 4096 + 100, b"hello"), Poll::Ready(Ok(5)));
+    let Poll::Ready(Ok(page)) = file.poll_page(&mut cx, 1) else { panic!("page 1") };
+    // SAFETY: the page is 4 KiB, kept alive by `page`.
+    let bytes = |page: &crate::page::PageRef| unsafe { std::slice::from_raw_parts(page.as_ptr(), 4096).to_vec() };
+    assert_eq!(&bytes(&page)[100..105], b"hello");
+    // A later write shows through the reference: it is the same page.
+    assert_eq!(file.poll_write_at(&mut cx, 4096 + 100, b"HE"), Poll::Ready(Ok(2)));
+    assert_eq!(&bytes(&page)[100..105], b"HEllo");
+    assert!(matches!(file.poll_page(&mut cx, 2), Poll::Ready(Err(Errno::ENXIO))), "past the last page");
+    // The hole at page 0 gets a page (counted), still reading as zeros.
+    let Poll::Ready(Ok(hole)) = file.poll_page(&mut cx, 0) else { panic!("page 0") };
+    assert!(bytes(&hole).iter().all(|&byte| byte == 0));
+    assert_eq!(tmpfs_usage(&root), Some((2, usize::MAX)));
+    // Truncating and deleting the file leaves the mapped pages alive for their holders.
+    file.truncate(0).unwrap();
+    drop(file);
+    root.unlink(b"f").unwrap();
+    assert_eq!(&bytes(&page)[100..105], b"HEllo");
+    let copy = page.clone();
+    drop(page);
+    assert_eq!(&bytes(&copy)[100..105], b"HEllo");
+    drop((copy, hole));
+}

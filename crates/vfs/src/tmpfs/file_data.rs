@@ -12,7 +12,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use abi::{Errno, Result};
 
-use crate::page::Page;
+use crate::page::{Page, PageRef};
 
 /// Bytes per page of file data.
 const PAGE_SIZE: usize = 4096;
@@ -114,6 +114,22 @@ impl FileData {
             done += chunk;
         }
         count
+    }
+
+    /// Page `index` for mapping (allocated now if it is a hole); `ENXIO` past the page
+    /// holding the last byte, `ENOSPC` when no page can be had.
+    pub(super) fn page(&mut self, index: u64) -> Result<PageRef> {
+        if index >= self.size.div_ceil(PAGE_SIZE as u64) {
+            return Err(Errno::ENXIO);
+        }
+        if let Some(page) = self.pages.get(&index) {
+            return Ok(page.share());
+        }
+        self.budget.reserve()?;
+        let page = zeroed_page().inspect_err(|_| self.budget.release(1))?;
+        let shared = page.share();
+        self.pages.insert(index, page);
+        Ok(shared)
     }
 
     /// Writes `data` at `offset`, growing the file; `EFBIG` past the maximum size,

@@ -16,6 +16,7 @@ use super::file_data::FileData;
 use super::FsShared;
 use crate::consts::*;
 use crate::inode::{downcast_arc, no_data_error, Inode};
+use crate::page::PageRef;
 use crate::pipe::Pipe;
 use crate::types::{major, minor, DirEntry, FileType, Metadata, SetTime, Timestamp};
 use crate::OpenFlags;
@@ -663,6 +664,18 @@ impl Inode for TmpInode {
             inner.touch(now);
         }
         Poll::Ready(result)
+    }
+
+    fn poll_page(&self, _cx: &mut Context<'_>, index: u64) -> Poll<Result<PageRef>> {
+        let mut inner = self.inner.lock();
+        let Content::File(data) = &mut inner.content else {
+            return Poll::Ready(Err(Errno::ENODEV));
+        };
+        Poll::Ready(data.page(index))
+    }
+
+    fn has_pages(&self) -> bool {
+        self.kind == FileType::Regular
     }
 
     fn poll_append(&self, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<(usize, u64)>> {
