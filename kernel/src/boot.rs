@@ -30,6 +30,7 @@ pub fn harts_online() -> usize {
 
 pub fn boot_hart(hart_id: usize, device_tree_pa: usize) -> ! {
     memory::init_early_heap();
+    runtime::mark_hart_stacks();
     assert_eq!(hart_stacks().1 - hart_stacks().0, MAX_HARTS * HART_STACK_SIZE, "linker script stack area");
 
     // SAFETY: OpenSBI passes the physical address of the device tree in a1; the boot

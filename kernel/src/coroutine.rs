@@ -60,11 +60,15 @@ impl Stack {
         self.0.as_mut_ptr_range().end as usize
     }
 
-    fn put_back(self) {
+    fn check(&self) {
         assert!(
             self.0[..CANARY_WORDS].iter().all(|&word| word == CANARY),
             "a coroutine overflowed its {STACK_SIZE}-byte stack"
         );
+    }
+
+    fn put_back(self) {
+        self.check();
         let mut pool = POOL.lock();
         if pool.len() < POOL_KEEP {
             pool.push(self);
@@ -176,6 +180,10 @@ impl<F: FnOnce() -> R, R> Future for OnStack<F, R> {
             return Poll::Ready(this.frame.result.take().expect("a finished coroutine has a result"));
         }
         SUSPENSIONS.fetch_add(1, Ordering::Relaxed);
+        if let Some(stack) = &this.stack {
+            stack.check();
+        }
+        crate::runtime::check_hart_stack(arch::hart::id());
         Poll::Pending
     }
 }

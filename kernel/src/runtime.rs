@@ -116,10 +116,37 @@ pub fn on_timer_interrupt() {
 }
 
 /// The per-hart loop: poll woken tasks, sleep when there are none. Never returns.
+/// Written at the bottom of every hart stack at boot; checked by the hart's loop.
+const STACK_CANARY: u64 = 0x57AC_CA4A_2200_0000;
+const CANARY_WORDS: usize = 8;
+
+fn canary(hart: usize) -> *mut u64 {
+    (arch::layout::hart_stacks().0 + hart * arch::layout::HART_STACK_SIZE) as *mut u64
+}
+
+/// Marks the bottom of every hart stack (boot hart, before the others start).
+pub fn mark_hart_stacks() {
+    for hart in 0..arch::layout::MAX_HARTS {
+        for word in 0..CANARY_WORDS {
+            // SAFETY: the lowest words of each hart's stack area (linker script), far below
+            // where any running hart's stack pointer is now.
+            unsafe { canary(hart).add(word).write_volatile(STACK_CANARY) };
+        }
+    }
+}
+
+/// Panics if this hart's stack ran over its bottom.
+pub fn check_hart_stack(hart: usize) {
+    // SAFETY: as in `mark_hart_stacks`; reads only.
+    let intact = (0..CANARY_WORDS).all(|word| unsafe { canary(hart).add(word).read_volatile() } == STACK_CANARY);
+    assert!(intact, "hart {hart}'s kernel stack ({} KiB) overflowed", arch::layout::HART_STACK_SIZE / 1024);
+}
+
 pub fn run_hart(hart: usize) -> ! {
     let executor = executor();
     loop {
         executor.run_until_idle(hart);
+        check_hart_stack(hart);
         arch::interrupts::disable();
         if executor.prepare_to_sleep(hart) {
             arch::interrupts::wait_for_interrupt();

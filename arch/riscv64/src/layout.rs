@@ -12,7 +12,7 @@ pub const PHYS_OFFSET: usize = 0xffff_ffc0_0000_0000;
 pub const MAX_HARTS: usize = 8;
 
 /// Size of each hart's kernel stack (the only kernel stacks there are: one per hart).
-pub const HART_STACK_SIZE: usize = 64 * 1024;
+pub const HART_STACK_SIZE: usize = 256 * 1024;
 
 /// The kernel virtual address of physical address `pa`.
 pub const fn phys_to_virt(pa: usize) -> usize {

@@ -57,6 +57,8 @@ pub struct VirtioDisk {
     pub completed: AtomicU64,
     pub max_in_flight: AtomicUsize,
     in_flight_now: AtomicUsize,
+    /// FLUSH requests sent.
+    pub flushes: AtomicU64,
 }
 
 type Done = (Request, Result<(), Errno>);
@@ -73,6 +75,7 @@ impl VirtioDisk {
             completed: AtomicU64::new(0),
             max_in_flight: AtomicUsize::new(0),
             in_flight_now: AtomicUsize::new(0),
+            flushes: AtomicU64::new(0),
         }
     }
 
@@ -89,6 +92,7 @@ impl VirtioDisk {
                 return Some(request);
             }
             // See the module documentation: the one blocking request.
+            self.flushes.fetch_add(1, Ordering::Relaxed);
             let result = inner.device.flush().map_err(|_| Errno::EIO);
             done.push((request, result));
             return None;

@@ -9,6 +9,13 @@
 //! stack, it changes nothing and answers `ERESTART_ON_STACK`, and the system-call layer
 //! runs the call again on a stack (`syscall::dispatch`). `metadata()`, which cannot fail,
 //! answers off a stack from a copy refreshed by every call made on one.
+//!
+//! Mappings: [`PAGE_CACHE`] keeps file pages read for `MAP_PRIVATE` mappings (programs
+//! and libraries run from the disk), shared by every process mapping the same file. A
+//! missing page is filled by a task of its own, on a coroutine stack, and the faulting
+//! thread waits for it as a future. Writes and truncation drop the file's cached pages
+//! (a page already mapped keeps the old bytes, as a private mapping may). `MAP_SHARED`
+//! of ext4 files is not supported yet (`has_pages` is false: `ENODEV`).
 
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -147,7 +154,16 @@ pub fn unmount_all() {
     let all: Vec<_> = MOUNTED.lock().clone();
     for mounted in all {
         match unmount(mounted.fs.dev()) {
-            Ok(()) => log::info!("{}: unmounted cleanly", mounted.source),
+            Ok(()) => log::info!(
+                "{}: unmounted cleanly ({} requests, {} flushes, at most {} in flight; cache {:?}; {} calls on stacks, {} suspensions)",
+                mounted.source,
+                mounted.disk.driver.completed.load(Ordering::Relaxed),
+                mounted.disk.driver.flushes.load(Ordering::Relaxed),
+                mounted.disk.driver.max_in_flight.load(Ordering::Relaxed),
+                mounted.disk.cache.stats(),
+                crate::syscall::ON_STACK.load(Ordering::Relaxed),
+                coroutine::SUSPENSIONS.load(Ordering::Relaxed)
+            ),
             Err(error) => println!("warning: {}: unmount failed: {error}", mounted.source),
         }
     }
@@ -165,6 +181,83 @@ pub fn statfs(dev: u64) -> Option<Result<StatFs>> {
 /// The disk behind an inode of a mounted ext4 file system.
 pub fn disk_of_dev(dev: u64) -> Option<Arc<Disk>> {
     mounted_by_dev(dev).map(|mounted| mounted.disk.clone())
+}
+
+/// A cached file page, or one being read.
+enum CachedPage {
+    Filling(Vec<Waker>),
+    Ready(vfs::page::Page),
+    Failed(Errno),
+}
+
+/// File pages of ext4 files: (st_dev, inode, page index) -> page; and the insertion
+/// order, for eviction.
+struct PageCache {
+    pages: alloc::collections::BTreeMap<(u64, u64, u64), CachedPage>,
+    order: alloc::collections::VecDeque<(u64, u64, u64)>,
+}
+
+static PAGE_CACHE: SpinLock<PageCache> =
+    SpinLock::new(PageCache { pages: alloc::collections::BTreeMap::new(), order: alloc::collections::VecDeque::new() });
+
+/// The most pages the mapping cache keeps (a sixteenth of RAM).
+fn page_cache_limit() -> usize {
+    (crate::memory::frame_usage().1 / 16).max(256)
+}
+
+/// Drops the cached pages of one file (after a write or truncation).
+fn forget_pages(dev: u64, ino: u64) {
+    let mut cache = PAGE_CACHE.lock();
+    let keys: Vec<_> = cache.pages.range((dev, ino, 0)..=(dev, ino, u64::MAX)).filter(|(_, page)| matches!(page, CachedPage::Ready(_) | CachedPage::Failed(_))).map(|(key, _)| *key).collect();
+    for key in keys {
+        cache.pages.remove(&key);
+    }
+}
+
+/// Fills page `key` from the file `inner`: runs on a coroutine stack of its own task.
+fn fill_page(inner: Arc<dyn Inode>, key: (u64, u64, u64)) {
+    let result = (|| -> Result<vfs::page::Page> {
+        let size = inner.metadata().size;
+        let offset = key.2 * vfs::page::PAGE_SIZE as u64;
+        if offset >= size {
+            return Err(Errno::ENXIO);
+        }
+        let mut page = vfs::page::Page::new().ok_or(Errno::ENOMEM)?;
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut done = 0;
+        let want = ((size - offset) as usize).min(vfs::page::PAGE_SIZE);
+        while done < want {
+            match inner.poll_read_at(&mut cx, offset + done as u64, &mut page[done..want]) {
+                Poll::Ready(Ok(0)) => break,
+                Poll::Ready(Ok(count)) => done += count,
+                Poll::Ready(Err(error)) => return Err(error),
+                Poll::Pending => return Err(Errno::EIO),
+            }
+        }
+        Ok(page)
+    })();
+    let wakers = {
+        let mut cache = PAGE_CACHE.lock();
+        let entry = match result {
+            Ok(page) => CachedPage::Ready(page),
+            Err(error) => CachedPage::Failed(error),
+        };
+        let previous = cache.pages.insert(key, entry);
+        cache.order.push_back(key);
+        while cache.order.len() > page_cache_limit() {
+            let Some(old) = cache.order.pop_front() else { break };
+            if matches!(cache.pages.get(&old), Some(CachedPage::Ready(_) | CachedPage::Failed(_))) {
+                cache.pages.remove(&old);
+            }
+        }
+        match previous {
+            Some(CachedPage::Filling(wakers)) => wakers,
+            _ => Vec::new(),
+        }
+    };
+    for waker in wakers {
+        waker.wake();
+    }
 }
 
 /// An ext4 inode that refuses to be used off a coroutine stack (see the module docs).
@@ -198,6 +291,12 @@ impl DiskInode {
                 inode
             }
         })
+    }
+
+    fn forget_pages(&self) {
+        if self.inner.kind() == FileType::Regular {
+            forget_pages(self.fs.dev(), self.inner.ino());
+        }
     }
 
     /// Runs a change on a stack and refreshes the cached metadata.
@@ -270,7 +369,9 @@ impl Inode for DiskInode {
     }
 
     fn truncate(&self, size: u64) -> Result<()> {
-        self.change(|inner| inner.truncate(size))
+        let result = self.change(|inner| inner.truncate(size));
+        self.forget_pages();
+        result
     }
 
     fn set_mode(&self, mode: u32) -> Result<()> {
@@ -303,7 +404,36 @@ impl Inode for DiskInode {
         }
         let result = self.inner.poll_write_at(cx, offset, buf);
         self.refresh();
+        self.forget_pages();
         result
+    }
+
+    fn poll_page(&self, cx: &mut Context<'_>, index: u64) -> Poll<Result<vfs::page::PageRef>> {
+        if self.inner.kind() != FileType::Regular {
+            return Poll::Ready(Err(Errno::ENODEV));
+        }
+        let key = (self.fs.dev(), self.inner.ino(), index);
+        let mut cache = PAGE_CACHE.lock();
+        match cache.pages.get_mut(&key) {
+            Some(CachedPage::Ready(page)) => return Poll::Ready(Ok(page.share())),
+            Some(CachedPage::Failed(error)) => {
+                let error = *error;
+                cache.pages.remove(&key);
+                return Poll::Ready(Err(error));
+            }
+            Some(CachedPage::Filling(wakers)) => {
+                if !wakers.iter().any(|waker| waker.will_wake(cx.waker())) {
+                    wakers.push(cx.waker().clone());
+                }
+                return Poll::Pending;
+            }
+            None => {}
+        }
+        cache.pages.insert(key, CachedPage::Filling(alloc::vec![cx.waker().clone()]));
+        drop(cache);
+        let inner = self.inner.clone();
+        crate::runtime::spawn(coroutine::OnStack::new(move || fill_page(inner, key))).detach();
+        Poll::Pending
     }
 
     fn poll_append(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<(usize, u64)>> {
@@ -312,6 +442,7 @@ impl Inode for DiskInode {
         }
         let result = self.inner.poll_append(cx, buf);
         self.refresh();
+        self.forget_pages();
         result
     }
 
