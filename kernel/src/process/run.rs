@@ -93,6 +93,7 @@ pub async fn user_loop(thread: Arc<Thread>, mut context: UserContext) {
         let entered = arch::timer::ticks();
         let cause = arch::user::enter(&mut context);
         let returned = arch::timer::ticks();
+        crate::trap::count_trap(&cause);
         thread.user_nanos.fetch_add(ticks_to_nanos(returned - entered), Ordering::Relaxed);
         match cause {
             TrapCause::Timer => {
