@@ -76,7 +76,8 @@ pub struct Options {
 }
 
 /// The coros-vs-Linux suite of `make bench`: table on the terminal, JSON and SVG in
-/// `bench/results/`. Returns whether every boot finished.
+/// `bench/results/`. Returns whether every 1-hart boot finished (a failed `-smp 4`
+/// sweep is shown in the table and the JSON but does not fail the command).
 fn kernel_suite(options: &Options) -> Result<bool> {
     let mut command = String::from("cargo xtask bench");
     if options.quick {
@@ -102,7 +103,7 @@ fn kernel_suite(options: &Options) -> Result<bool> {
     println!("
 results: {}
 chart:   {}", shown(&written.json), shown(&written.svg));
-    Ok(written.results.failures.is_empty())
+    Ok(written.main_failures == 0)
 }
 
 /// The `make test` smoke of the suite: one repetition, tiny counts, both modes, files

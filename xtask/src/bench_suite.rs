@@ -82,6 +82,9 @@ pub struct SuiteOptions {
 /// A finished run: its results and the files written.
 pub struct Written {
     pub results: Results,
+    /// Failed boots of the main (1-hart) workloads; failures of the optional `-smp 4`
+    /// sweep are reported in the results but not counted here.
+    pub main_failures: usize,
     pub json: PathBuf,
     pub svg: PathBuf,
 }
@@ -111,6 +114,7 @@ pub fn run(options: &SuiteOptions) -> Result<Written> {
     };
     let kernels = [(Kernel::Coros, coros.as_path()), (Kernel::Linux, linux.image.as_path())];
     let mut smp4_failed = [false; 2];
+    let mut main_failures = 0;
     for repetition in 0..options.repetitions {
         for (mode_index, &mode) in options.modes.iter().enumerate() {
             let mut order = kernels;
@@ -120,7 +124,9 @@ pub fn run(options: &SuiteOptions) -> Result<Written> {
             for (kernel, image) in order {
                 let script = options.scale.main_script();
                 let boot = boot(image, &initramfs, script, 1, mode, Duration::from_secs(1200), repetition);
+                let failures_before = results.failures.len();
                 let output = accept(boot, kernel, script, 1, mode, &mut results.failures);
+                main_failures += results.failures.len() - failures_before;
                 results.modes[mode_index].record(repetition, kernel, &parse_figures(&output));
             }
             if options.smp4_sweep && mode == Mode::Wall {
@@ -147,7 +153,7 @@ pub fn run(options: &SuiteOptions) -> Result<Written> {
     std::fs::write(&json, serde_json::to_string_pretty(&results.to_json())? + "\n")
         .with_context(|| format!("writing {}", json.display()))?;
     std::fs::write(&svg, crate::bench_svg::chart(&results)).with_context(|| format!("writing {}", svg.display()))?;
-    Ok(Written { results, json, svg })
+    Ok(Written { results, main_failures, json, svg })
 }
 
 /// The serial output of a boot; a boot that did not print `bench done` adds a failure.
