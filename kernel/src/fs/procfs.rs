@@ -182,7 +182,7 @@ fn generate(node: Node) -> Result<Vec<u8>> {
             use core::sync::atomic::Ordering::Relaxed;
             format!(
                 "traps {}\nsyscalls {}\nsatp_switches {}\ninterrupts {}\n",
-                crate::trap::TRAPS.load(Relaxed),
+                crate::trap::traps(),
                 crate::syscall::SYSCALLS.load(Relaxed),
                 crate::process::run::PAGE_TABLE_SWITCHES.load(Relaxed),
                 crate::trap::INTERRUPTS.load(Relaxed)
