@@ -285,6 +285,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn completeness_check_finds_what_is_missing() {
+        use crate::bench_results::{Figure, PerOp, Unit};
+        let dir = std::env::temp_dir().join(format!("coros-bench-check-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let counters = Some(PerOp { traps: 1.0, syscalls: 1.0, switches: 0.0, interrupts: 0.0 });
+        let figure = |name: &str, counters| Figure { name: name.into(), unit: Unit::Nanoseconds, per_op: 5.0, counters };
+        let mut mode = ModeResults::new(Mode::Instructions);
+        mode.record(0, Kernel::Coros, &[figure("boot-to-init", None), figure("getppid", counters), figure("stat", None)]);
+        mode.record(0, Kernel::Linux, &[figure("boot-to-init", None), figure("getppid", None)]);
+        let results = Results {
+            date: "2026-11-21".into(),
+            commit: "abc".into(),
+            command: String::new(),
+            qemu_version: String::new(),
+            coros_version: String::new(),
+            linux_version: String::new(),
+            repetitions: 1,
+            scale: "tiny".into(),
+            modes: vec![mode],
+            failures: Vec::new(),
+        };
+        let (json, svg) = (dir.join("r.json"), dir.join("r.svg"));
+        std::fs::write(&json, serde_json::to_string(&results.to_json()).unwrap()).unwrap();
+        std::fs::write(&svg, crate::bench_svg::chart(&results)).unwrap();
+        let written = Written { results, main_failures: 0, json, svg };
+        assert_eq!(check_complete(&written, &["boot-to-init", "getppid"]), Ok(()));
+        let problems = check_complete(&written, &["getppid", "stat", "page-fault"]).unwrap_err();
+        assert!(problems.contains("icount: `stat` missing on linux"), "{problems}");
+        assert!(problems.contains("icount: `stat` has no coros counters"), "{problems}");
+        assert!(problems.contains("`page-fault` reported by neither kernel"), "{problems}");
+        assert!(problems.contains("not a chart of every metric"), "{problems}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn command_line_and_scripts() {
         assert_eq!(append("bench-syscalls"), "console=ttyS0 rdinit=/usr/bin/bench-syscalls quiet coros_test=bench-syscalls");
         for scale in [Scale::Full, Scale::Quick, Scale::Tiny] {
