@@ -10,6 +10,8 @@
 #   make demo [SMP=4]                        boot the seed demo, output streamed
 #   make debug [SMP=4] [APPEND=...]          boot halted for gdb; prints the gdb command
 #   make miri                                miri tests only
+#   make bench [QUICK=1] [NO_SMP4=1]         coros vs Linux 6.12 (and the executor): table,
+#                                            bench/results/<date>-<commit>.json and .svg
 #   make prereqs                             check/install Rust targets and Debian packages
 #   make clean                               cargo clean
 
@@ -57,8 +59,10 @@ prereqs:
 clean:
 	$(CARGO) clean
 
-# Benchmarks (not part of `make test`): host executor vs tokio/async-executor, guest
-# instructions per operation under -icount, idle CPU. QUICK=1 for a smoke run.
+# Benchmarks (only their smoke is part of `make test`): host executor vs
+# tokio/async-executor, guest executor, idle CPU, then coros vs Linux 6.12 on the same
+# QEMU (icount instructions and TCG wall time; JSON and SVG in bench/results/).
+# QUICK=1: one repetition, a tenth of the counts; NO_SMP4=1: no -smp 4 sweep.
 .PHONY: bench
 bench:
-	$(XTASK) bench $(if $(QUICK),--quick)
+	$(XTASK) bench $(if $(QUICK),--quick) $(if $(NO_SMP4),--no-smp4)

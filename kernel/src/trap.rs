@@ -1,10 +1,39 @@
 //! What the kernel does with a trap: interrupts only wake, exceptions in the kernel
 //! are bugs and panic with the faulting address.
 
+use core::sync::atomic::{AtomicU64, Ordering};
+
 use arch::trap::{exception_name, KernelTrapFrame, TrapCause};
+
+/// Interrupts taken so far, in user mode and in the kernel, and exceptions other than
+/// system calls taken from user mode (page faults, illegal instructions ...), for
+/// `/proc/coros/counters`. Together with `syscall::SYSCALLS` they are every trap; the
+/// system-call path itself counts nothing extra (relaxed: statistics).
+pub static INTERRUPTS: AtomicU64 = AtomicU64::new(0);
+pub static USER_EXCEPTIONS: AtomicU64 = AtomicU64::new(0);
+
+/// Counts one interrupt.
+#[inline(always)]
+pub fn count_interrupt() {
+    INTERRUPTS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Counts one exception from user mode that is not a system call.
+#[inline(always)]
+pub fn count_user_exception() {
+    USER_EXCEPTIONS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Every trap so far: system calls, other user exceptions and interrupts.
+pub fn traps() -> u64 {
+    crate::syscall::SYSCALLS.load(Ordering::Relaxed) + USER_EXCEPTIONS.load(Ordering::Relaxed) + INTERRUPTS.load(Ordering::Relaxed)
+}
 
 /// Handles a trap taken in supervisor mode (interrupts are masked meanwhile).
 pub fn handle_kernel_trap(cause: TrapCause, frame: &mut KernelTrapFrame) {
+    if !matches!(cause, TrapCause::Exception { .. }) {
+        count_interrupt();
+    }
     match cause {
         TrapCause::Timer => crate::runtime::on_timer_interrupt(),
         // An IPI only ends a `wfi`: the hart's loop then finds the queued work.

@@ -9,14 +9,18 @@
 //! * Idle: QEMU's own CPU time while the guest sleeps 5 s on 4 harts, against wall
 //!   time. A busy-polling kernel would burn one host core per hart.
 //!
-//! * System calls, side by side: `user/bench-syscalls` (one static binary) booted on
-//!   coros and on Debian's Linux 6.12 with the same initramfs and QEMU command line,
-//!   under icount (instructions per operation) and plain TCG (ns), alternating kernels.
+//! * coros vs Linux 6.12: `user/bench-syscalls` (one static binary) booted on coros and
+//!   on Debian's Linux with the same initramfs and QEMU command line, under icount
+//!   (instructions per operation) and plain TCG (ns), alternating kernels
+//!   (`bench_suite`); the table, `bench/results/<date>-<commit>.json` and `.svg`
+//!   (`bench_results`, `bench_svg`).
 
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+use crate::bench_results::Mode;
+use crate::bench_suite::Scale;
 use crate::kernel_build::build_kernel;
 use crate::qemu::{run_captured, Boot, Console, Ending};
 use crate::shell;
@@ -27,89 +31,100 @@ use crate::shell;
 pub const INITRAMFS_BENCHMARKS: &[(&str, &str)] = &[
     ("bench-syscalls", "sleep 3; /usr/bin/bench-syscalls"),
     ("bench-syscalls-quick", "sleep 3; /usr/bin/bench-syscalls quick"),
+    ("bench-syscalls-tiny", "sleep 3; /usr/bin/bench-syscalls tiny"),
+    ("bench-sweep-smp4", "sleep 3; /usr/bin/bench-syscalls sweep suffix=-smp4"),
+    ("bench-sweep-smp4-quick", "sleep 3; /usr/bin/bench-syscalls sweep suffix=-smp4 quick"),
+    ("bench-sweep-smp4-tiny", "sleep 3; /usr/bin/bench-syscalls sweep suffix=-smp4 tiny"),
 ];
 
-/// Every `bench NAME: ops=N ns=T` line of `output`, as (name, ns per op).
-pub fn parse_user_figures(output: &str) -> Vec<(String, f64)> {
-    output
-        .lines()
-        .filter_map(|line| {
-            let rest = line.trim().strip_prefix("bench ")?;
-            let (name, fields) = rest.split_once(": ")?;
-            let field = |key: &str| {
-                fields.split_whitespace().find_map(|word| word.strip_prefix(key)?.strip_prefix('=')?.parse::<f64>().ok())
-            };
-            let (ops, ns) = (field("ops")?, field("ns")?);
-            (ops > 0.0).then(|| (name.to_string(), ns / ops))
-        })
-        .collect()
-}
-
-/// Boots `kernel` (coros ELF or Linux Image) with the initramfs running `script`.
-fn boot_user_bench(kernel: &std::path::Path, initramfs: &std::path::Path, script: &str, icount: bool) -> Result<String> {
-    let append = crate::user_tests::append(script);
-    let boot = Boot { kernel, smp: 1, append: &append, console: Console::Headless, wait_for_gdb: false, initrd: Some(initramfs) };
-    let mut command = boot.command();
-    if icount {
-        command.args(["-icount", "shift=0,sleep=off"]);
-    }
-    let run = run_captured(command, Duration::from_secs(600))?;
-    if !run.stdout.contains("bench done") {
-        bail!("{script} on {} did not finish ({:?}):\n{}", kernel.display(), run.ending, run.stdout);
-    }
-    Ok(run.stdout)
-}
-
-fn median_of(values: &[f64]) -> f64 {
-    let mut values = values.to_vec();
-    median(&mut values)
-}
-
-/// The side-by-side table: per workload, coros and Linux medians and their ratio.
-fn syscall_table(quick: bool) -> Result<()> {
-    let initramfs = crate::user_harness::prepare_initramfs()?;
-    let linux = crate::user_harness::prepare_linux()?;
-    let kernel = build_kernel()?;
-    let script = if quick { "bench-syscalls-quick" } else { "bench-syscalls" };
-    let repetitions = if quick { 1 } else { 3 };
-    for (mode, icount) in [("instructions per operation (-icount shift=0)", true), ("wall ns per operation (TCG)", false)] {
-        // workload -> (coros samples, linux samples)
-        let mut samples: std::collections::BTreeMap<String, (Vec<f64>, Vec<f64>)> = Default::default();
-        let mut order: Vec<String> = Vec::new();
-        for _ in 0..repetitions {
-            for (which, image) in [("coros", &kernel), ("linux", &linux)] {
-                let output = boot_user_bench(image, &initramfs, script, icount)?;
-                for (name, value) in parse_user_figures(&output) {
-                    if !order.contains(&name) {
-                        order.push(name.clone());
-                    }
-                    let entry = samples.entry(name).or_default();
-                    if which == "coros" { entry.0.push(value) } else { entry.1.push(value) }
-                }
-            }
-        }
-        println!("\n{mode}, median of {repetitions}, 1 hart:");
-        println!("{:<22} {:>12} {:>12} {:>14}", "workload", "coros", "Linux", "Linux / coros");
-        println!("{}", "-".repeat(64));
-        for name in &order {
-            let (coros, linux) = &samples[name];
-            if coros.is_empty() || linux.is_empty() {
-                println!("{name:<22} {:>12} {:>12}", if coros.is_empty() { "missing" } else { "" }, if linux.is_empty() { "missing" } else { "" });
-                continue;
-            }
-            let (c, l) = (median_of(coros), median_of(linux));
-            println!("{name:<22} {c:>12.0} {l:>12.0} {:>14.2}", l / c);
-        }
-    }
-    Ok(())
-}
+/// The workloads `user/bench-syscalls` reports on both kernels, in its order.
+pub const MAIN_METRICS: &[&str] = &[
+    "boot-to-init",
+    "getppid",
+    "write-devnull",
+    "read-devnull",
+    "pipe-pingpong",
+    "futex-pingpong",
+    "sched-yield",
+    "fork-exit-wait",
+    "fork-exec-wait",
+    "thread-create-join",
+    "mmap-touch-munmap",
+    "page-fault",
+    "nanosleep-0",
+    "open-close",
+    "stat",
+    "sleep-1ms-overshoot",
+    "pipe-bandwidth-64k",
+    "parked-thread-memory",
+    "pipe-pairs-1",
+    "pipe-pairs-2",
+    "pipe-pairs-4",
+    "pipe-pairs-8",
+    "pipe-pairs-16",
+    "pipe-pairs-32",
+];
 
 /// What `bench` measures and how often.
 pub struct Options {
     /// One repetition and small counts: a smoke test of the harness.
     pub quick: bool,
-    /// Only the system-call table.
+    /// Only the coros-vs-Linux suite.
     pub syscalls_only: bool,
+    /// Skip the `-smp 4` concurrency sweep (it runs in full runs otherwise).
+    pub no_smp4: bool,
+}
+
+/// The coros-vs-Linux suite of `make bench`: table on the terminal, JSON and SVG in
+/// `bench/results/`. Returns whether every 1-hart boot finished (a failed `-smp 4`
+/// sweep is shown in the table and the JSON but does not fail the command).
+fn kernel_suite(options: &Options) -> Result<bool> {
+    let mut command = String::from("cargo xtask bench");
+    if options.quick {
+        command += " --quick";
+    }
+    if options.syscalls_only {
+        command += " --syscalls-only";
+    }
+    if options.no_smp4 {
+        command += " --no-smp4";
+    }
+    let suite = crate::bench_suite::SuiteOptions {
+        repetitions: if options.quick { 1 } else { 3 },
+        scale: if options.quick { Scale::Quick } else { Scale::Full },
+        modes: vec![Mode::Instructions, Mode::Wall],
+        smp4_sweep: !options.quick && !options.no_smp4,
+        out_dir: shell::repo_root().join("bench").join("results"),
+        command,
+    };
+    let written = crate::bench_suite::run(&suite)?;
+    print!("{}", written.results.table());
+    let shown = |path: &std::path::Path| path.strip_prefix(shell::repo_root()).unwrap_or(path).display().to_string();
+    println!("
+results: {}
+chart:   {}", shown(&written.json), shown(&written.svg));
+    Ok(written.main_failures == 0)
+}
+
+/// The `make test` smoke of the suite: one repetition, tiny counts, both modes, files
+/// in a temporary directory. `Err` says what is missing.
+pub fn smoke() -> Result<(), String> {
+    let out_dir = std::env::temp_dir().join(format!("coros-bench-smoke-{}", std::process::id()));
+    let suite = crate::bench_suite::SuiteOptions {
+        repetitions: 1,
+        scale: Scale::Tiny,
+        modes: vec![Mode::Instructions, Mode::Wall],
+        smp4_sweep: false,
+        out_dir: out_dir.clone(),
+        command: "cargo xtask test --only bench (smoke)".into(),
+    };
+    let written = crate::bench_suite::run(&suite).map_err(|error| format!("{error:#}"))?;
+    let verdict = crate::bench_suite::check_complete(&written, MAIN_METRICS);
+    if verdict.is_err() {
+        print!("{}", written.results.table());
+    }
+    let _ = std::fs::remove_dir_all(&out_dir);
+    verdict
 }
 
 /// One guest figure parsed from `bench NAME: ops=.. ticks=.. ticks_per_second=..`.
@@ -175,9 +190,8 @@ fn children_cpu_time() -> Duration {
 pub fn run(options: &Options) -> Result<bool> {
     let repetitions = if options.quick { 1 } else { 5 };
     if options.syscalls_only {
-        println!("---- system calls: coros vs Linux 6.12 on the same QEMU, same initramfs ----");
-        syscall_table(options.quick)?;
-        return Ok(true);
+        println!("---- coros vs Linux 6.12 on the same QEMU, same initramfs ----");
+        return kernel_suite(options);
     }
 
     println!("---- host executor: coros vs tokio vs async-executor ----");
@@ -225,9 +239,9 @@ pub fn run(options: &Options) -> Result<bool> {
         wall.as_secs_f64(),
         100.0 * cpu.as_secs_f64() / wall.as_secs_f64()
     );
-    println!("\n---- system calls: coros vs Linux 6.12 on the same QEMU, same initramfs ----");
-    syscall_table(options.quick)?;
-    Ok(host_ok)
+    println!("\n---- coros vs Linux 6.12 on the same QEMU, same initramfs ----");
+    let suite_ok = kernel_suite(options)?;
+    Ok(host_ok && suite_ok)
 }
 
 #[cfg(test)]
@@ -242,12 +256,6 @@ mod tests {
         assert!((figure.nanos_per_op() - 25.0).abs() < 1e-9);
         assert_eq!(parse_guest_figure(output, "spawn-join"), None);
         assert_eq!(parse_guest_figure("bench yield: ops=x", "yield"), None);
-    }
-
-    #[test]
-    fn parses_user_benchmark_lines() {
-        let output = "noise\nbench getppid: ops=100 ns=250000\nbench bad: ops=0 ns=5\nbench done\n";
-        assert_eq!(parse_user_figures(output), vec![("getppid".to_string(), 2500.0)]);
     }
 
     #[test]

@@ -9,7 +9,10 @@
 //!    count, a few at a time, each with a timeout;
 //! 4. user: each user-level test (`user_tests::USER_TESTS`) booted on Debian's Linux (the
 //!    oracle) and on coros with the same initramfs, outputs compared; the coros side is
-//!    skipped (counted as skipped, never as passed) while coros has no user space.
+//!    skipped (counted as skipped, never as passed) while coros has no user space;
+//! 5. bench: one test, `bench-smoke`: the `make bench` suite with one repetition and
+//!    tiny counts (both kernels boot in both modes and report every metric; the JSON and
+//!    SVG files are written to a temporary directory). Never a measurement.
 //!
 //! Why one harness: CI and people run the same `make test`, and its last line is the
 //! one-glance answer. Problems of the harness itself (missing prerequisites, a kernel
@@ -47,6 +50,7 @@ pub enum Layer {
     Qemu,
     Disk,
     User,
+    Bench,
 }
 
 /// What `xtask test` runs.
@@ -127,6 +131,9 @@ pub fn run(options: &Options) -> bool {
             }
             if wanted(Layer::User) {
                 reports.push(user_layer(filter, options.jobs.max(1)));
+            }
+            if wanted(Layer::Bench) {
+                reports.push(bench_layer(filter));
             }
         }
     }
@@ -507,6 +514,31 @@ fn user_layer(filter: Option<&str>, jobs: usize) -> LayerReport {
         },
         skipped: counts.skipped,
         note: None,
+    }
+}
+
+/// The name of the bench layer's one test.
+const BENCH_SMOKE: &str = "bench-smoke";
+
+/// The smoke run of the benchmark harness (see the module docs).
+fn bench_layer(filter: Option<&str>) -> LayerReport {
+    if filter.is_some_and(|filter| !BENCH_SMOKE.contains(filter)) {
+        return LayerReport::skipped("bench", "no bench test matches the filter".into());
+    }
+    println!("---- bench smoke (coros and Linux, tiny counts) ----");
+    let started = std::time::Instant::now();
+    match crate::bench::smoke() {
+        Ok(()) => {
+            println!("bench {BENCH_SMOKE} ... ok ({:.1} s)", started.elapsed().as_secs_f64());
+            LayerReport::ran("bench", Tally::passed(1))
+        }
+        Err(why) => {
+            println!("bench {BENCH_SMOKE} ... FAILED ({:.1} s):", started.elapsed().as_secs_f64());
+            for line in why.lines() {
+                println!("    | {line}");
+            }
+            LayerReport::ran("bench", Tally::failed(1))
+        }
     }
 }
 

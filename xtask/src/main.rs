@@ -9,6 +9,9 @@
 //! `run-linux`, `initramfs` (see `--help`).
 
 mod bench;
+mod bench_results;
+mod bench_suite;
+mod bench_svg;
 mod debian;
 mod disk_tests;
 mod harness;
@@ -83,9 +86,12 @@ enum Task {
         /// One repetition with small counts (a smoke test of the harness).
         #[arg(long)]
         quick: bool,
-        /// Only the system-call table (coros vs Linux).
+        /// Only the coros-vs-Linux suite (table, bench/results/*.json and *.svg).
         #[arg(long)]
         syscalls_only: bool,
+        /// Skip the concurrency sweep at -smp 4 (part of full runs otherwise).
+        #[arg(long)]
+        no_smp4: bool,
     },
 }
 
@@ -178,9 +184,9 @@ fn execute(task: Task) -> Result<ExitCode> {
             host_timeout: Duration::ZERO,
             miri_timeout: Duration::from_secs(1800),
         }))),
-        Task::Bench { quick, syscalls_only } => {
+        Task::Bench { quick, syscalls_only, no_smp4 } => {
             prereqs::ensure(Need::Base, false)?;
-            Ok(exit_code(bench::run(&bench::Options { quick, syscalls_only })?))
+            Ok(exit_code(bench::run(&bench::Options { quick, syscalls_only, no_smp4 })?))
         }
         Task::Test(args) => Ok(exit_code(harness::run(&harness::Options {
             filter: args.filter,

@@ -61,6 +61,11 @@ csr_access!(read_sip, write_sip, set_sip, clear_sip, "sip");
 csr_access!(read_stvec, write_stvec, set_stvec, clear_stvec, "stvec");
 csr_access!(read_sscratch, write_sscratch, set_sscratch, clear_sscratch, "sscratch");
 csr_access!(read_satp, write_satp, set_satp, clear_satp, "satp");
+csr_access!(read_scounteren, write_scounteren, set_scounteren, clear_scounteren, "scounteren");
+
+/// `scounteren.TM`: user mode may read the `time` CSR (`rdtime`), as on Linux (whose
+/// vDSO relies on it). The firmware already allows supervisor mode (`mcounteren.TM`).
+pub const SCOUNTEREN_TM: usize = 1 << 1;
 
 macro_rules! csr_read_only {
     ($read:ident, $csr:literal) => {

@@ -94,6 +94,9 @@ pub fn init_hart(handler: KernelTrapHandler) {
         csr::write_sscratch(0);
         csr::write_stvec(crate::user::trap_vector());
     }
+    // SAFETY: letting user mode read the time counter only exposes what
+    // clock_gettime(CLOCK_MONOTONIC) tells it anyway (Linux sets the same bit).
+    unsafe { csr::set_scounteren(csr::SCOUNTEREN_TM) };
 }
 
 /// The safe core of the trap path, called by the assembly entry.

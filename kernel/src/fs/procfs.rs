@@ -3,6 +3,16 @@
 //! Files are generated when read: `/proc/meminfo`, `cpuinfo`, `uptime`, `mounts`,
 //! `cmdline`, `version`, `self` (a symlink to the reader's pid) and per process
 //! `stat`, `status`, `cmdline`, `comm`, `maps` and `exe`.
+//!
+//! `/proc/coros/counters` is coros' own (Linux has no such file): traps, system calls,
+//! page-table (`satp`) switches and interrupts since boot, one `name value` per line,
+//! read by `user/bench-syscalls` before and after each workload to report them per
+//! operation.
+//!
+//! `MemFree` counts free frames *and* the free bytes inside the kernel heap: the heap
+//! takes a reserve of frames at boot, so counting frames alone would hide every kernel
+//! allocation served from that reserve (thread state, boxed futures) and make the
+//! per-thread memory figure of `make bench` a lie.
 
 use alloc::format;
 use alloc::string::String;
@@ -62,6 +72,10 @@ enum Node {
     Task(u32, u32),
     /// /proc/PID/task/TID/comm.
     TaskComm(u32, u32),
+    /// /proc/coros: coros' own files.
+    CorosDir,
+    /// /proc/coros/NAME.
+    CorosFile(&'static str),
 }
 
 const GLOBAL_FILES: &[&str] = &["meminfo", "cpuinfo", "uptime", "mounts", "cmdline", "version", "loadavg", "stat", "filesystems"];
@@ -69,6 +83,8 @@ const PROCESS_FILES: &[&str] = &["stat", "status", "cmdline", "comm", "maps", "e
 /// /proc/sys: directories and files (path below /proc/sys).
 const SYS_DIRS: &[&str] = &["kernel"];
 const SYS_FILES: &[&str] = &["kernel/ostype", "kernel/osrelease", "kernel/hostname", "kernel/pid_max", "kernel/version"];
+/// /proc/coros: files Linux lacks.
+const COROS_FILES: &[&str] = &["counters"];
 
 struct ProcNode(Node);
 
@@ -90,6 +106,8 @@ fn ino_of(node: Node) -> u64 {
         Node::TaskDir(pid) => ((pid as u64) << 8) | 0x84,
         Node::Task(_, tid) => (2 << 40) | ((tid as u64) << 8),
         Node::TaskComm(_, tid) => (2 << 40) | ((tid as u64) << 8) | 1,
+        Node::CorosDir => 4,
+        Node::CorosFile(name) => 128 + COROS_FILES.iter().position(|n| *n == name).unwrap_or(0) as u64,
     }
 }
 
@@ -121,13 +139,15 @@ fn command_name(process: &Process) -> String {
 fn generate(node: Node) -> Result<Vec<u8>> {
     let text = match node {
         Node::Global("meminfo") => {
-            let (free, total) = crate::memory::frame_usage();
+            let (free_frames, total) = crate::memory::frame_usage();
+            let (heap_used, heap_size) = crate::memory::heap_usage();
             let kib = |frames: usize| frames * 4;
+            let free = (kib(free_frames) + heap_size.saturating_sub(heap_used) / 1024).min(kib(total));
             format!(
                 "MemTotal:       {:8} kB\nMemFree:        {:8} kB\nMemAvailable:   {:8} kB\nBuffers:               0 kB\nCached:                0 kB\nSwapCached:            0 kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\nShmem:                 0 kB\n",
                 kib(total),
-                kib(free),
-                kib(free)
+                free,
+                free
             )
         }
         Node::Global("cpuinfo") => {
@@ -158,6 +178,16 @@ fn generate(node: Node) -> Result<Vec<u8>> {
         Node::Global("loadavg") => format!("0.00 0.00 0.00 1/{} {}\n", crate::process::thread_count(), 1),
         Node::Global("stat") => String::from("cpu  0 0 0 0 0 0 0 0 0 0\n"),
         Node::Global("filesystems") => String::from("nodev\ttmpfs\nnodev\tdevtmpfs\nnodev\tproc\nnodev\tsysfs\n"),
+        Node::CorosFile("counters") => {
+            use core::sync::atomic::Ordering::Relaxed;
+            format!(
+                "traps {}\nsyscalls {}\nsatp_switches {}\ninterrupts {}\n",
+                crate::trap::traps(),
+                crate::syscall::SYSCALLS.load(Relaxed),
+                crate::process::run::PAGE_TABLE_SWITCHES.load(Relaxed),
+                crate::trap::INTERRUPTS.load(Relaxed)
+            )
+        }
         Node::SysFile("kernel/ostype") => String::from("Linux\n"),
         Node::SysFile("kernel/osrelease") => String::from("6.12.0-coros\n"),
         Node::SysFile("kernel/hostname") => String::from("(none)\n"),
@@ -222,7 +252,13 @@ impl Inode for ProcNode {
     fn metadata(&self) -> Metadata {
         let ino = ino_of(self.0);
         match self.0 {
-            Node::Root | Node::ProcessDir(_) | Node::FdDir(_) | Node::SysDir(_) | Node::TaskDir(_) | Node::Task(..) => {
+            Node::Root
+            | Node::ProcessDir(_)
+            | Node::FdDir(_)
+            | Node::SysDir(_)
+            | Node::TaskDir(_)
+            | Node::Task(..)
+            | Node::CorosDir => {
                 metadata(ino, FileType::Directory, 0o555, 0)
             }
             Node::SelfLink | Node::ThreadSelf | Node::ProcessExe(_) | Node::ProcessCwd(_) | Node::FdLink(..) => {
@@ -241,6 +277,8 @@ impl Inode for ProcNode {
                     Node::ThreadSelf
                 } else if name == b"sys" {
                     Node::SysDir("")
+                } else if name == b"coros" {
+                    Node::CorosDir
                 } else if let Some(global) = GLOBAL_FILES.iter().find(|n| n.as_bytes() == name) {
                     Node::Global(global)
                 } else {
@@ -273,6 +311,10 @@ impl Inode for ProcNode {
                     return Err(Errno::ENOENT);
                 }
                 Node::Task(pid, tid)
+            }
+            Node::CorosDir => {
+                let file = COROS_FILES.iter().find(|n| n.as_bytes() == name).ok_or(Errno::ENOENT)?;
+                Node::CorosFile(file)
             }
             Node::Task(pid, tid) => match name {
                 b"comm" => Node::TaskComm(pid, tid),
@@ -308,6 +350,7 @@ impl Inode for ProcNode {
             Node::Root => {
                 entries.push((b"self".to_vec(), 2, FileType::Symlink));
                 entries.push((b"thread-self".to_vec(), 3, FileType::Symlink));
+                entries.push((b"coros".to_vec(), ino_of(Node::CorosDir), FileType::Directory));
                 for name in GLOBAL_FILES {
                     entries.push((name.as_bytes().to_vec(), ino_of(Node::Global(name)), FileType::Regular));
                 }
@@ -328,6 +371,11 @@ impl Inode for ProcNode {
                 let process = find_process(pid).ok_or(Errno::ENOENT)?;
                 for thread in process.threads() {
                     entries.push((format!("{}", thread.tid).into_bytes(), ino_of(Node::Task(pid, thread.tid)), FileType::Directory));
+                }
+            }
+            Node::CorosDir => {
+                for name in COROS_FILES {
+                    entries.push((name.as_bytes().to_vec(), ino_of(Node::CorosFile(name)), FileType::Regular));
                 }
             }
             Node::Task(pid, tid) => {

@@ -117,18 +117,24 @@ pub async fn user_loop(thread: Arc<Thread>, mut context: UserContext) {
         thread.user_nanos.fetch_add(ticks_to_nanos(returned - entered), Ordering::Relaxed);
         match cause {
             TrapCause::Timer => {
+                crate::trap::count_interrupt();
                 crate::runtime::on_timer_interrupt();
                 arch::interrupts::enable();
             }
             TrapCause::Software => {
+                crate::trap::count_interrupt();
                 arch::hart::clear_ipi();
                 arch::interrupts::enable();
             }
             TrapCause::External => {
+                crate::trap::count_interrupt();
                 crate::irq::handle_external();
                 arch::interrupts::enable();
             }
-            TrapCause::OtherInterrupt(_) => arch::interrupts::enable(),
+            TrapCause::OtherInterrupt(_) => {
+                crate::trap::count_interrupt();
+                arch::interrupts::enable();
+            }
             TrapCause::Exception { code: 8, .. } => {
                 arch::interrupts::enable();
                 context.sepc += 4;
@@ -149,6 +155,7 @@ pub async fn user_loop(thread: Arc<Thread>, mut context: UserContext) {
                 }
             }
             TrapCause::Exception { code, stval } => {
+                crate::trap::count_user_exception();
                 arch::interrupts::enable();
                 if let Some(wait) = handle_exception(&thread, &context, code, stval) {
                     // A file page being read in: rare, so its future is boxed.
