@@ -20,6 +20,7 @@ mod kernel_build;
 mod prereqs;
 mod qemu;
 mod qemu_tests;
+mod run_disk;
 mod shell;
 mod test_results;
 mod user_build;
@@ -231,6 +232,17 @@ fn boot(args: &BootArgs, wait_for_gdb: bool, with_initramfs: bool) -> Result<Exi
     if console == Console::Terminal {
         println!("(Ctrl-A X quits QEMU, Ctrl-A C toggles its monitor)");
     }
+    let disk = match run_disk::prepare() {
+        Ok(path) => Some(path),
+        Err(error) => {
+            println!("warning: booting without the run disk: {error:#}");
+            None
+        }
+    };
+    if disk.is_some() {
+        println!("/dev/vda holds ext4 with Debian's dash, coreutils, lua5.4, sqlite3, python3.13:");
+        println!("    mount -t ext4 /dev/vda /mnt && chroot /mnt /bin/dash");
+    }
     let boot = Boot {
         kernel: &kernel,
         smp: args.smp,
@@ -239,7 +251,15 @@ fn boot(args: &BootArgs, wait_for_gdb: bool, with_initramfs: bool) -> Result<Exi
         wait_for_gdb,
         initrd: initramfs.as_deref(),
     };
-    let code = boot.run_attached()?;
+    let mut command = boot.command();
+    if let Some(disk) = &disk {
+        qemu::add_drives(&mut command, &[qemu::Drive { path: disk.clone(), read_only: false }]);
+    }
+    if console == Console::Headless {
+        command.stdin(std::process::Stdio::null());
+    }
+    let status = shell::run(&mut command)?;
+    let code = status.code().unwrap_or(1);
     Ok(ExitCode::from(u8::try_from(code).unwrap_or(1)))
 }
 
