@@ -432,6 +432,11 @@ impl Inode for DiskInode {
         cache.pages.insert(key, CachedPage::Filling(alloc::vec![cx.waker().clone()]));
         drop(cache);
         let inner = self.inner.clone();
+        if coroutine::on_stack() && arch::interrupts::are_enabled() {
+            // On a stack with no spin lock held: read it now.
+            fill_page(inner, key);
+            return self.poll_page(cx, index);
+        }
         crate::runtime::spawn(coroutine::OnStack::new(move || fill_page(inner, key))).detach();
         Poll::Pending
     }

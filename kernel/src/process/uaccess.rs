@@ -38,10 +38,7 @@ impl UserMemory {
         if buffer.is_empty() {
             return Ok(());
         }
-        let mut space = self.0.lock();
-        let result = space.read(VirtAddr(va), buffer);
-        crate::process::run::flush_tlb_if_needed(&mut space);
-        result
+        self.access(|space| space.read(VirtAddr(va), buffer))
     }
 
     /// Copies `data` to user address `va`.
@@ -49,10 +46,36 @@ impl UserMemory {
         if data.is_empty() {
             return Ok(());
         }
-        let mut space = self.0.lock();
-        let result = space.write(VirtAddr(va), data);
-        crate::process::run::flush_tlb_if_needed(&mut space);
-        result
+        self.access(|space| space.write(VirtAddr(va), data))
+    }
+
+    /// Runs `operation` on the space. When it stops at a file page that is still being
+    /// read from a disk (`ERESTART_ON_STACK`) and this call runs on a coroutine stack,
+    /// waits for the page without the space's lock and tries again; off a stack the
+    /// error makes the system call run again on one.
+    fn access<T>(&self, mut operation: impl FnMut(&mut UserSpace) -> Result<T>) -> Result<T> {
+        loop {
+            let (result, request) = {
+                let mut space = self.0.lock();
+                let result = operation(&mut space);
+                crate::process::run::flush_tlb_if_needed(&mut space);
+                let request = match result {
+                    Err(Errno::ERESTART_ON_STACK) => space.take_pending_wait().and_then(|va| space.file_page_request(va)),
+                    _ => None,
+                };
+                (result, request)
+            };
+            match (result, request) {
+                (Err(Errno::ERESTART_ON_STACK), Some((file, index))) if crate::coroutine::on_stack() => {
+                    let page = crate::coroutine::block_on(super::file_pages::wait_file_page(file, index)).ok_or(Errno::EIO)?;
+                    let Ok(pa) = page else { return Err(Errno::EFAULT) };
+                    // The page stays in its file's cache; the retry maps it from there.
+                    mm::PhysFrames::release(&mut crate::memory::KernelFrames, pa);
+                }
+                (Err(Errno::ERESTART_ON_STACK), None) => return Err(Errno::EFAULT),
+                (result, _) => return result,
+            }
+        }
     }
 
     /// Reads a plain-data value.
@@ -70,7 +93,7 @@ impl UserMemory {
     /// Reads a NUL-terminated string of at most `max` bytes (without the NUL):
     /// ENAMETOOLONG if longer.
     pub fn read_cstring(&self, va: usize, max: usize) -> Result<Vec<u8>> {
-        let bytes = self.0.lock().read_cstring(VirtAddr(va), max + 1)?;
+        let bytes = self.access(|space| space.read_cstring(VirtAddr(va), max + 1))?;
         if bytes.len() > max {
             return Err(Errno::ENAMETOOLONG);
         }

@@ -100,7 +100,7 @@ async fn dispatch_on_stack(thread: &Arc<Thread>, context: &mut UserContext) -> R
     })
     .await;
     if result == Err(Errno::ERESTART_ON_STACK) {
-        log::error!("a system call asked for a stack while on one");
+        log::error!("system call {} asked for a stack while on one: EIO", nr::name(context.syscall_number()).unwrap_or("?"));
         return Err(Errno::EIO);
     }
     result

@@ -14,6 +14,7 @@ use alloc::vec::Vec;
 use abi::{Errno, Result};
 
 use super::area::{Access, Area, AreaKind, Prot};
+use super::fault::Fault;
 use super::layout::USER_END;
 use super::space::{page_align, AddressSpace};
 use crate::refcount::{PhysFrames, ReadTables};
@@ -30,7 +31,15 @@ impl<F: PhysFrames> AddressSpace<F> {
         if let Some((pa, _)) = lookup(self) {
             return Ok(pa);
         }
-        self.handle_fault(page, access).map_err(|_| Errno::EFAULT)?;
+        if let Err(fault) = self.handle_fault(page, access) {
+            if fault == Fault::Wait {
+                // A file page still being read: the caller waits for it without the
+                // space's lock (see `take_pending_wait`) and tries again.
+                self.pending_wait = Some(page);
+                return Err(Errno::ERESTART_ON_STACK);
+            }
+            return Err(Errno::EFAULT);
+        }
         lookup(self).map(|(pa, _)| pa).ok_or(Errno::EFAULT)
     }
 

@@ -38,6 +38,8 @@ pub struct AddressSpace<F: PhysFrames> {
     brk: VirtAddr,
     mmap_base: VirtAddr,
     pub(super) tlb_flush: bool,
+    /// The page a user-memory access found still being read from its file.
+    pub(super) pending_wait: Option<VirtAddr>,
     /// Where file-backed areas get their pages.
     pub(super) file_pages: FilePages<F>,
 }
@@ -59,6 +61,7 @@ impl<F: PhysFrames> AddressSpace<F> {
             brk: VirtAddr(0),
             mmap_base: MMAP_BASE,
             tlb_flush: false,
+            pending_wait: None,
             file_pages: no_file_pages::<F>,
         })
     }
@@ -113,6 +116,12 @@ impl<F: PhysFrames> AddressSpace<F> {
     /// were taken away or frames changed); resets the flag.
     pub fn take_tlb_flush(&mut self) -> bool {
         core::mem::take(&mut self.tlb_flush)
+    }
+
+    /// The page the last user-memory access stopped at because its file page was still
+    /// being read (`ERESTART_ON_STACK`), to be awaited outside the lock.
+    pub fn take_pending_wait(&mut self) -> Option<VirtAddr> {
+        self.pending_wait.take()
     }
 
     /// Frames mapped in this space (pages shared with others included).
@@ -341,6 +350,7 @@ impl<F: PhysFrames> AddressSpace<F> {
             brk: self.brk,
             mmap_base: self.mmap_base,
             tlb_flush: false,
+            pending_wait: None,
             file_pages: self.file_pages,
         };
         let mut failed = false;
