@@ -24,10 +24,28 @@ pub const DISK_TESTS: &[DiskTest] = &[
     DiskTest { name: "virtio-blk", run: virtio_blk },
     DiskTest { name: "ext4-rw", run: ext4_rw },
     DiskTest { name: "ext4-bad-input", run: ext4_bad_input },
+    DiskTest { name: "ext4-programs", run: ext4_programs },
 ];
 
 /// Guest scripts the initramfs carries for these tests (`coros_test=NAME`).
-pub const INITRAMFS_SCRIPTS: &[(&str, &str)] = &[("disk-ext4-rw", EXT4_RW_SCRIPT), ("disk-ext4-bad", EXT4_BAD_SCRIPT)];
+pub const INITRAMFS_SCRIPTS: &[(&str, &str)] =
+    &[("disk-ext4-rw", EXT4_RW_SCRIPT), ("disk-ext4-bad", EXT4_BAD_SCRIPT), ("disk-ext4-programs", EXT4_PROGRAMS_SCRIPT)];
+
+/// Debian's dynamically linked programs started from the ext4 run disk (`make run`'s).
+const EXT4_PROGRAMS_SCRIPT: &str = r#"set -e
+mount -t ext4 /dev/vda /mnt
+mount -t proc proc /mnt/proc
+chroot /mnt /bin/dash -c 'for i in 3 1 2; do echo "line $i"; done | /usr/bin/sort | /usr/bin/tr a-z A-Z'
+chroot /mnt /usr/bin/sha256sum /root/hello.lua | cut -c1-16
+chroot /mnt /usr/bin/lua5.4 -e 'local t = {} for i = 1, 100 do t[i] = i * i end print(#t, t[100], string.format("%.3f", math.pi))'
+chroot /mnt /usr/bin/lua5.4 /root/hello.lua
+chroot /mnt /usr/bin/sqlite3 /tmp/test.db 'create table t(x integer, y text); begin; with recursive c(n) as (select 1 union all select n+1 from c where n < 1000) insert into t select n, printf("row%d", n) from c; commit; create index ty on t(y); select count(*), sum(x), max(y) from t; select x from t where y = "row777";'
+chroot /mnt /usr/bin/python3.13 -c 'import json, re, collections; print(json.dumps({"a": [1, 2]}), re.sub("b+", "x", "abbbc"), collections.Counter("hello").most_common(1))'
+chroot /mnt /usr/bin/python3.13 /root/hello.py | cut -d. -f1
+ls -l /mnt/tmp/test.db | awk '{ print ($5 > 10000) }'
+umount /mnt/proc
+umount /mnt
+"#;
 
 /// On `vda` (ext4 made by the host with `hello.txt`, `tree/` of 3,000 files, `keep.bin`):
 /// reads, then every kind of change, a 64 MiB file with its checksum, a sparse file,
@@ -366,6 +384,40 @@ fn ext4_bad_input(kernel: &Path, initramfs: &Path) -> Result<(), String> {
     fsck_clean(&read_only)?;
     if debugfs(&small, "cat /after.txt")? != "after\n" {
         return Err("the full disk lost the file written after freeing space".into());
+    }
+    Ok(())
+}
+
+/// Debian's dash, coreutils, lua5.4, sqlite3 and python3.13 from the run disk; the
+/// sqlite database they write is then checked on the host.
+fn ext4_programs(kernel: &Path, initramfs: &Path) -> Result<(), String> {
+    let dir = work_dir("ext4-programs").map_err(|e| format!("{e:#}"))?;
+    let source = crate::run_disk::prepare().map_err(|e| format!("{e:#}"))?;
+    let image = dir.join("vda.img");
+    std::fs::copy(&source, &image).map_err(error)?;
+    let drives = [Drive { path: image.clone(), read_only: false }];
+    let append = "console=ttyS0 rdinit=/init quiet coros_test=disk-ext4-programs";
+    let output = boot_with_drives(kernel, Some(initramfs), append, &drives, 1, Duration::from_secs(240))?;
+    let got = section(&output, "disk-ext4-programs")?;
+    let lua_sum = host("sha256sum", &[&std::fs::canonicalize(shell::repo_root().join("target/run-disk-tree/root/hello.lua")).map_err(error)?.display().to_string()])?;
+    let expected = [
+        "LINE 1".to_string(),
+        "LINE 2".into(),
+        "LINE 3".into(),
+        lua_sum[..16].to_string(),
+        "100\t10000\t3.142".into(),
+        "HELLO FROM LUA ON EXT4".into(),
+        "1000|500500|row999".into(),
+        "777".into(),
+        "{\"a\": [1, 2]} axc [('l', 2)]".into(),
+        "hello from python 3".into(),
+        "1".into(),
+    ];
+    expect_lines(&got, &expected.iter().map(String::as_str).collect::<Vec<_>>())?;
+    fsck_clean(&image)?;
+    let stat = debugfs(&image, "stat /tmp/test.db")?;
+    if !stat.contains("Size: ") {
+        return Err(format!("the database is not on the disk:\n{stat}"));
     }
     Ok(())
 }

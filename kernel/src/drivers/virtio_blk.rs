@@ -79,11 +79,6 @@ impl VirtioDisk {
         }
     }
 
-    /// Requests the device holds right now.
-    pub fn in_flight(&self) -> usize {
-        self.in_flight_now.load(Ordering::Relaxed)
-    }
-
     /// Starts `request` if the device can take it; gives it back if the queue is full,
     /// or puts it in `done` if it failed at once.
     fn start(&self, inner: &mut Inner, mut request: Request, done: &mut Vec<Done>) -> Option<Request> {
