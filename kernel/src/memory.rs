@@ -259,6 +259,12 @@ pub fn build_kernel_page_table(machine: &Machine) {
 
 /// Switches the current hart to the kernel page table.
 pub fn activate_kernel_page_table() {
+    if let Some(frames) = FRAMES.get() {
+        let mut frames = frames.lock();
+        let allocator = frames.allocator();
+        let end = phys_to_virt(allocator.start().0) + allocator.total() * PAGE_SIZE;
+        arch::backtrace::allow_frames_in(phys_to_virt(0x8020_0000), end);
+    }
     let (_, satp) = KERNEL_TABLE.get().expect("kernel page table built");
     // SAFETY: the kernel table maps the kernel image, every hart stack and all RAM at
     // the same virtual addresses as the boot table does.

@@ -135,6 +135,17 @@ pub fn mark_hart_stacks() {
     }
 }
 
+/// Panics (with a backtrace of the deep path) if less than 32 KiB of this hart's stack
+/// is left at the caller.
+pub fn check_stack_depth() {
+    let hart = arch::hart::id();
+    let bottom = canary(hart) as usize;
+    let sp = arch::backtrace::frame_pointer();
+    if sp > bottom && sp < bottom + arch::layout::HART_STACK_SIZE && sp - bottom < 32 * 1024 {
+        panic!("hart {hart}'s kernel stack is nearly exhausted ({} bytes left)", sp - bottom);
+    }
+}
+
 /// Panics if this hart's stack ran over its bottom.
 pub fn check_hart_stack(hart: usize) {
     // SAFETY: as in `mark_hart_stacks`; reads only.

@@ -31,6 +31,7 @@ pub fn traps() -> u64 {
 
 /// Handles a trap taken in supervisor mode (interrupts are masked meanwhile).
 pub fn handle_kernel_trap(cause: TrapCause, frame: &mut KernelTrapFrame) {
+    crate::runtime::check_stack_depth();
     if !matches!(cause, TrapCause::Exception { .. }) {
         count_interrupt();
     }

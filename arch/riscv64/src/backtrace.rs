@@ -16,16 +16,31 @@ pub fn frame_pointer() -> usize {
     fp
 }
 
+/// Mapped RAM (virtual range) where frames may also live: coroutine stacks on the heap,
+/// the emergency stack. Set by the kernel once its page table maps all RAM.
+static RAM: [core::sync::atomic::AtomicUsize; 2] = [const { core::sync::atomic::AtomicUsize::new(0) }; 2];
+
+/// Lets backtraces follow frames anywhere in `[low, high)` (all mapped RAM).
+pub fn allow_frames_in(low: usize, high: usize) {
+    RAM[0].store(low, core::sync::atomic::Ordering::Relaxed);
+    RAM[1].store(high, core::sync::atomic::Ordering::Relaxed);
+}
+
+fn plausible(fp: usize) -> bool {
+    let (low, high) = hart_stacks();
+    let (ram_low, ram_high) = (RAM[0].load(core::sync::atomic::Ordering::Relaxed), RAM[1].load(core::sync::atomic::Ordering::Relaxed));
+    fp.is_multiple_of(8) && ((fp >= low + 16 && fp <= high) || (fp >= ram_low + 16 && fp <= ram_high))
+}
+
 /// Calls `visit` with each return address, innermost first, at most `limit` times.
 pub fn walk(mut visit: impl FnMut(usize), limit: usize) {
-    let (low, high) = hart_stacks();
     let mut fp = frame_pointer();
     for _ in 0..limit {
-        if !fp.is_multiple_of(8) || fp < low + 16 || fp > high {
+        if !plausible(fp) {
             break;
         }
-        // SAFETY: `fp - 16 .. fp` lies inside the hart stacks (checked above), which
-        // are always mapped; the values are only interpreted as numbers.
+        // SAFETY: `fp - 16 .. fp` lies inside the hart stacks or mapped RAM (checked
+        // above), which are always mapped; the values are only interpreted as numbers.
         let (return_address, caller_fp) = unsafe { (*((fp - 8) as *const usize), *((fp - 16) as *const usize)) };
         if return_address == 0 {
             break;

@@ -117,6 +117,18 @@ global_asm!(
     .align 2
     .globl kernel_trap_entry
 kernel_trap_entry:
+    // An exception in the kernel is fatal: it is handled on the emergency stack, so a
+    // fault caused by an exhausted or broken stack still reaches the panic report
+    // instead of faulting again on every push. Interrupts keep the current stack.
+    // (One emergency stack for all harts: only a dying kernel uses it.)
+    csrw    sscratch, t0
+    csrr    t0, scause
+    bltz    t0, 1f
+    la      t0, coros_emergency_stack_top
+    sd      sp, -8(t0)
+    addi    sp, t0, -16
+    csrr    t0, sscratch
+1:  csrw    sscratch, zero
     addi    sp, sp, -160
     sd      ra, 0(sp)
     sd      t0, 8(sp)
@@ -168,4 +180,16 @@ kernel_trap_entry:
     sret
     "#,
     handler = sym kernel_trap,
+);
+
+// The stack fatal kernel exceptions are handled on (see `kernel_trap_entry`).
+global_asm!(
+    r#"
+    .section .bss.coros_emergency_stack, "aw", @nobits
+    .p2align 4
+coros_emergency_stack:
+    .space 65536
+    .globl coros_emergency_stack_top
+coros_emergency_stack_top:
+    "#
 );
