@@ -80,11 +80,14 @@ struct Entry {
     waiters: Vec<Waker>,
     /// Recency, for the LRU (0: not in the LRU yet).
     tick: u64,
+    /// The read request filling this entry (`Loading`): a completion fills only the
+    /// entries it was started for, never a newer entry of the same block.
+    load: u64,
 }
 
 impl Entry {
     fn loading() -> Self {
-        Entry { state: State::Loading, data: None, dirty: false, generation: 0, writing: 0, waiters: Vec::new(), tick: 0 }
+        Entry { state: State::Loading, data: None, dirty: false, generation: 0, writing: 0, waiters: Vec::new(), tick: 0, load: 0 }
     }
 
     fn register(&mut self, waker: &Waker) {
@@ -105,6 +108,8 @@ struct Inner {
     window: u64,
     /// A write-back failed since the last `sync`.
     write_error: bool,
+    /// Numbers read requests.
+    next_load: u64,
     /// Blocks in write-back requests not yet completed.
     writing_blocks: usize,
     stats: CacheStats,
@@ -166,6 +171,7 @@ impl BlockCache {
                 next_sequential: u64::MAX,
                 window: 0,
                 write_error: false,
+                next_load: 0,
                 writing_blocks: 0,
                 stats: CacheStats::default(),
             }),
@@ -229,10 +235,10 @@ impl BlockCache {
             None => {}
         }
         inner.stats.misses += 1;
-        let count = self.start_read(&mut inner, block);
+        let (count, load) = self.start_read(&mut inner, block);
         inner.entries.get_mut(&block).expect("start_read inserted it").register(cx.waker());
         drop(inner);
-        self.submit_read(block, count);
+        self.submit_read(block, count, load);
         Poll::Pending
     }
 
@@ -246,28 +252,32 @@ impl BlockCache {
         if inner.entries.contains_key(&block) {
             return;
         }
-        let count = self.start_read(&mut inner, block);
+        let (count, load) = self.start_read(&mut inner, block);
         drop(inner);
-        self.submit_read(block, count);
+        self.submit_read(block, count, load);
     }
 
     /// Decides how many blocks from `block` on one request reads, and inserts their
     /// `Loading` entries.
-    fn start_read(&self, inner: &mut Inner, block: u64) -> u64 {
+    fn start_read(&self, inner: &mut Inner, block: u64) -> (u64, u64) {
         let sequential = block == inner.next_sequential;
         inner.window = if sequential { (inner.window * 2).clamp(4, MAX_READAHEAD) } else { 1 };
+        inner.next_load += 1;
+        let load = inner.next_load;
         let mut count = 0;
         while count < inner.window && block + count < self.blocks && (count == 0 || !inner.entries.contains_key(&(block + count))) {
-            inner.entries.insert(block + count, Entry::loading());
+            let mut entry = Entry::loading();
+            entry.load = load;
+            inner.entries.insert(block + count, entry);
             count += 1;
         }
         inner.next_sequential = block + count;
         inner.stats.read_requests += 1;
         inner.stats.readahead_blocks += count - 1;
-        count
+        (count, load)
     }
 
-    fn submit_read(&self, block: u64, count: u64) {
+    fn submit_read(&self, block: u64, count: u64, load: u64) {
         let me = self.me.clone();
         self.device.submit(Request {
             operation: Operation::Read,
@@ -275,20 +285,22 @@ impl BlockCache {
             buffer: crate::zeroed(count as usize * BLOCK_SIZE),
             done: Box::new(move |result, buffer| {
                 if let Some(cache) = me.upgrade() {
-                    cache.read_done(block, count, result, &buffer);
+                    cache.read_done(block, count, load, result, &buffer);
                 }
             }),
         });
     }
 
-    fn read_done(&self, block: u64, count: u64, result: Result<(), Errno>, buffer: &[u8]) {
+    fn read_done(&self, block: u64, count: u64, load: u64, result: Result<(), Errno>, buffer: &[u8]) {
         let mut wakers = Vec::new();
         {
             let mut inner = self.inner.lock();
             for index in 0..count {
                 let number = block + index;
                 let Some(entry) = inner.entries.get_mut(&number) else { continue };
-                if !matches!(entry.state, State::Loading) {
+                if !matches!(entry.state, State::Loading) || entry.load != load {
+                    // Replaced since this request started (a whole-block write, then
+                    // write-back, eviction and a newer read): this data is stale.
                     continue;
                 }
                 wakers.append(&mut entry.waiters);

@@ -16,6 +16,9 @@ pub struct RamDisk {
     read_only: bool,
     /// Complete every request inside `submit` (no queueing).
     immediate: bool,
+    /// Reads take their data when submitted (a device that reads early and reports
+    /// late), not when completed.
+    early_reads: core::sync::atomic::AtomicBool,
 }
 
 struct Inner {
@@ -51,7 +54,13 @@ impl RamDisk {
             inner: SpinLock::new(Inner { data, queued: VecDeque::new(), stats: Stats::default(), bad_sectors: Vec::new() }),
             read_only,
             immediate,
+            early_reads: core::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Reads take the disk's data at submission (see the field).
+    pub fn read_early(&self) {
+        self.early_reads.store(true, core::sync::atomic::Ordering::Relaxed);
     }
 
     /// Makes requests touching `sector` fail with EIO.
@@ -83,6 +92,18 @@ impl RamDisk {
         done
     }
 
+    /// Completes the newest queued request only.
+    pub fn complete_reversed_one(&self) -> bool {
+        let request = self.inner.lock().queued.pop_back();
+        match request {
+            Some(request) => {
+                self.execute(request);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Requests waiting in the device.
     pub fn queued(&self) -> usize {
         self.inner.lock().queued.len()
@@ -101,10 +122,12 @@ impl RamDisk {
         let Request { operation, sector, mut buffer, done } = request;
         let result = {
             let mut inner = self.inner.lock();
-            let start = sector as usize * SECTOR_SIZE;
-            let end = start + buffer.len();
+            let start = (sector as usize).wrapping_mul(SECTOR_SIZE);
+            let end = start.wrapping_add(buffer.len());
             let sectors = (buffer.len() / SECTOR_SIZE) as u64;
-            if inner.bad_sectors.iter().any(|&bad| bad >= sector && bad < sector + sectors.max(1)) {
+            if operation == Operation::Read && sector == u64::MAX {
+                Ok(())
+            } else if inner.bad_sectors.iter().any(|&bad| bad >= sector && bad < sector + sectors.max(1)) {
                 Err(Errno::EIO)
             } else if end > inner.data.len() {
                 Err(Errno::EIO)
@@ -148,7 +171,15 @@ impl BlockDevice for RamDisk {
             self.execute(request);
             return;
         }
+        let mut request = request;
         let mut inner = self.inner.lock();
+        if request.operation == Operation::Read && self.early_reads.load(core::sync::atomic::Ordering::Relaxed) {
+            let start = request.sector as usize * SECTOR_SIZE;
+            if let Some(data) = inner.data.get(start..start + request.buffer.len()) {
+                request.buffer.copy_from_slice(data);
+            }
+            request.sector = u64::MAX; // marks "already read"
+        }
         inner.queued.push_back(request);
         inner.stats.max_in_flight = inner.stats.max_in_flight.max(inner.queued.len());
     }

@@ -297,3 +297,38 @@ fn read_only_devices_refuse_writes_and_bounds_are_checked() {
 }
 
 use block::BlockDevice;
+
+/// Regression: a whole-block write replaced a block whose read was in flight; after
+/// write-back, eviction and a new read, the old read's completion installed stale data
+/// (ext4 metadata came back corrupt under a 256 MiB write).
+#[test]
+fn a_stale_read_completion_never_fills_a_newer_entry_of_the_block() {
+    let disk = disk(256, false);
+    disk.read_early();
+    let cache = cache(&disk, 64, 64);
+    let (_, waker) = waker();
+    let mut old = [0u8; 4];
+    {
+        let mut read = pin!(cache.read(10, 0, &mut old));
+        assert!(poll_once(read.as_mut(), &waker).is_pending());
+    }
+    // The read of block 10 is in the device. Replace the block, write it back, evict it.
+    run(&disk, cache.write(10, 0, &[0xEE; BLOCK_SIZE])).unwrap_or(());
+    assert_eq!(disk.queued(), 1, "only the old read is queued");
+    cache.start_writeback(None);
+    // Complete the write-back (newest first), leaving the old read in the device.
+    let reads_then_writes = disk.queued();
+    assert_eq!(reads_then_writes, 2);
+    disk.complete_reversed_one();
+    cache.shrink();
+    // A new read of block 10 is started and the stale old read completes first.
+    let mut fresh = [0u8; 4];
+    {
+        let mut read = pin!(cache.read(10, 0, &mut fresh));
+        assert!(poll_once(read.as_mut(), &waker).is_pending());
+        disk.complete(1); // the old read (data from before the write-back)
+        disk.complete(usize::MAX);
+        assert_eq!(poll_once(read.as_mut(), &waker), Poll::Ready(Ok(())));
+    }
+    assert_eq!(fresh, [0xEE; 4], "the newest data, not the stale read");
+}
