@@ -53,6 +53,7 @@ unsafe impl GlobalAlloc for KernelHeap {
         let bytes = (layout.size().max(layout.align()).next_power_of_two() * 2).max(HEAP_GROWTH);
         let Some(frames) = FRAMES.get() else { return core::ptr::null_mut() };
         let Some(start) = frames.lock().allocator().alloc_contiguous(bytes / PAGE_SIZE) else {
+            HEAP_GROWTH_FAILURES.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
             return core::ptr::null_mut();
         };
         let start = phys_to_virt(start.0);
@@ -69,6 +70,9 @@ unsafe impl GlobalAlloc for KernelHeap {
         }
     }
 }
+
+/// Times the heap could not grow (no contiguous run of frames left).
+pub static HEAP_GROWTH_FAILURES: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
 /// Gives the heap its static starting region. Call once, first thing.
 pub fn init_early_heap() {

@@ -44,9 +44,12 @@ pub fn handle_kernel_trap(cause: TrapCause, frame: &mut KernelTrapFrame) {
             log::warn!("unexpected interrupt {cause:?}");
         }
         TrapCause::Exception { code, stval } => panic!(
-            "kernel trap: {} (scause={code}) at sepc={:#x}, stval={stval:#x}",
+            "kernel trap: {} (scause={code}) at sepc={:#x}, stval={stval:#x} (memory: {:?} frames free/total, heap {:?} used/size, {} failed heap growths)",
             exception_name(code),
-            frame.sepc
+            frame.sepc,
+            crate::memory::frame_usage(),
+            crate::memory::heap_usage(),
+            crate::memory::HEAP_GROWTH_FAILURES.load(core::sync::atomic::Ordering::Relaxed)
         ),
     }
 }

@@ -127,8 +127,8 @@ kernel_trap_entry:
     la      t0, coros_emergency_stack_top
     sd      sp, -8(t0)
     addi    sp, t0, -16
-    csrr    t0, sscratch
-1:  csrw    sscratch, zero
+    // Both paths: t0 back from sscratch, and sscratch = 0 again ("in the kernel").
+1:  csrrw   t0, sscratch, zero
     addi    sp, sp, -160
     sd      ra, 0(sp)
     sd      t0, 8(sp)

@@ -447,10 +447,16 @@ impl BlockCache {
         let mut runs: Vec<(u64, Vec<u64>, Box<[u8]>)> = Vec::new();
         {
             let mut inner = self.inner.lock();
+            // A block whose earlier write-back is still in flight waits for it: the
+            // device may complete requests in any order, and an older write landing
+            // after a newer one would leave old data on the disk.
             let chosen: Vec<u64> = match &range {
-                Some(range) => inner.dirty.range(range.clone()).copied().collect(),
+                Some(range) => inner.dirty.range(range.clone()).copied().collect::<Vec<_>>(),
                 None => inner.dirty.iter().copied().collect(),
-            };
+            }
+            .into_iter()
+            .filter(|block| inner.entries.get(block).is_some_and(|entry| entry.writing == 0))
+            .collect();
             let mut current: Vec<u64> = Vec::new();
             let flush_run = |current: &mut Vec<u64>, inner: &mut Inner, runs: &mut Vec<(u64, Vec<u64>, Box<[u8]>)>| {
                 if current.is_empty() {
@@ -526,19 +532,26 @@ impl BlockCache {
     /// Writes back every dirty block, waits for those writes, flushes the device.
     /// `EIO` if a write-back failed since the last sync (the blocks stay dirty).
     pub async fn sync(&self) -> Result<(), Errno> {
-        self.start_writeback(None);
-        let target = self.writes_submitted.load(Ordering::Acquire);
-        poll_fn(|cx| {
-            if self.writes_completed.load(Ordering::Acquire) >= target {
-                return Poll::Ready(());
+        // Blocks held back behind their own earlier write-back go in a later round.
+        for _ in 0..64 {
+            self.start_writeback(None);
+            let target = self.writes_submitted.load(Ordering::Acquire);
+            poll_fn(|cx| {
+                if self.writes_completed.load(Ordering::Acquire) >= target {
+                    return Poll::Ready(());
+                }
+                self.written.register(cx.waker());
+                if self.writes_completed.load(Ordering::Acquire) >= target {
+                    return Poll::Ready(());
+                }
+                Poll::Pending
+            })
+            .await;
+            let inner = self.inner.lock();
+            if inner.dirty.is_empty() || inner.write_error {
+                break;
             }
-            self.written.register(cx.waker());
-            if self.writes_completed.load(Ordering::Acquire) >= target {
-                return Poll::Ready(());
-            }
-            Poll::Pending
-        })
-        .await;
+        }
         let (result, _) = crate::submit(&*self.device, Operation::Flush, 0, Box::new([])).await;
         let failed = core::mem::take(&mut self.inner.lock().write_error);
         result?;

@@ -332,3 +332,21 @@ fn a_stale_read_completion_never_fills_a_newer_entry_of_the_block() {
     }
     assert_eq!(fresh, [0xEE; 4], "the newest data, not the stale read");
 }
+
+/// Regression: two write-backs of one block in flight at once could land in the wrong
+/// order (devices complete requests in any order), leaving old data on the disk while
+/// the cache believed the block clean.
+#[test]
+fn a_block_is_never_written_back_twice_at_once() {
+    let disk = disk(16, false);
+    let cache = cache(&disk, 64, 64);
+    run(&disk, cache.write(4, 0, &[1; BLOCK_SIZE])).unwrap_or(());
+    assert_eq!(cache.start_writeback(None), 1);
+    run(&disk, cache.write(4, 0, &[2; BLOCK_SIZE])).unwrap_or(());
+    assert_eq!(cache.start_writeback(None), 0, "the second write-back waits for the first");
+    // The device completes newest first; with two writes in flight the old one would win.
+    disk.complete_reversed();
+    run(&disk, cache.sync()).unwrap();
+    assert!(disk.contents()[4 * BLOCK_SIZE..5 * BLOCK_SIZE].iter().all(|&byte| byte == 2));
+    assert_eq!(cache.usage().1, 0);
+}

@@ -134,3 +134,10 @@ fn file_of_200_mib_in_odd_chunks() {
     // adapter and by e2fsck (a 200 MiB `debugfs cat` costs seconds).
     large_file(200 << 20, "256M", false);
 }
+
+#[test]
+fn file_of_140_mib_on_a_1_gib_image() {
+    // Crosses the 128 MiB extent-length limit on an image with 8 block groups (the
+    // kernel's 256 MiB dd showed trouble past 128 MiB; this checks the crate alone).
+    large_file(140 << 20, "1G", false);
+}
