@@ -28,6 +28,8 @@ pub struct Disk {
     pub rdev: u64,
     pub driver: Arc<VirtioDisk>,
     pub cache: Arc<BlockCache>,
+    /// The most bytes one read of the node waits for at once (a quarter of the cache).
+    read_window: usize,
 }
 
 static DISKS: SpinLock<Vec<Arc<Disk>>> = SpinLock::new(Vec::new());
@@ -53,8 +55,10 @@ fn limits() -> Limits {
 pub fn init(registry: &vfs::DeviceRegistry) {
     for (index, driver) in crate::drivers::virtio_blk::disks().into_iter().enumerate() {
         let rdev = vfs::makedev(VIRTBLK_MAJOR, 16 * index as u32);
-        let cache = BlockCache::new(driver.clone() as Arc<dyn BlockDevice>, limits());
-        let disk = Arc::new(Disk { name: driver.name.clone(), rdev, driver, cache });
+        let limits = limits();
+        let cache = BlockCache::new(driver.clone() as Arc<dyn BlockDevice>, limits);
+        let read_window = (limits.blocks / 4).max(8) * BLOCK_SIZE;
+        let disk = Arc::new(Disk { name: driver.name.clone(), rdev, driver, cache, read_window });
         if let Err(error) = registry.register(FileType::BlockDevice, VIRTBLK_MAJOR, 16 * index as u32, Arc::new(DiskNode(disk.clone()))) {
             log::warn!("{}: cannot register: {error:?}", disk.name);
         }
@@ -111,7 +115,7 @@ impl Inode for DiskNode {
         if offset >= size || buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        let len = buf.len().min((size - offset) as usize).min(self.0.cache_budget_bytes());
+        let len = buf.len().min((size - offset) as usize).min(self.0.read_window);
         if let Err(error) = core::task::ready!(self.poll_range(cx, offset, len)) {
             return Poll::Ready(Err(error));
         }
@@ -179,11 +183,6 @@ impl DiskNode {
 }
 
 impl Disk {
-    /// The most bytes one read of the node waits for at once (a quarter of the cache).
-    fn cache_budget_bytes(&self) -> usize {
-        (limits().blocks / 4).max(8) * BLOCK_SIZE
-    }
-
     /// Writes back and flushes.
     pub async fn sync(&self) -> Result<()> {
         self.cache.sync().await

@@ -20,7 +20,7 @@
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::Ordering;
 use core::task::{Context, Poll, Waker};
 
 use abi::{Errno, Result, StatFs};
@@ -97,7 +97,6 @@ pub struct Mounted {
 }
 
 static MOUNTED: SpinLock<Vec<Arc<Mounted>>> = SpinLock::new(Vec::new());
-static NEXT_DEV: AtomicUsize = AtomicUsize::new(0);
 
 /// Mounts the ext4 file system of `disk` (must run on a coroutine stack). Its root,
 /// wrapped, for `Vfs::mount`.
@@ -108,10 +107,8 @@ pub fn mount(disk: Arc<Disk>, source: &str, read_only: bool) -> Result<Arc<dyn I
     if MOUNTED.lock().iter().any(|mounted| Arc::ptr_eq(&mounted.disk, &disk)) {
         return Err(Errno::EBUSY);
     }
-    // Each mount gets its own st_dev; the disk's device number would be Linux's, but
-    // keeping them distinct from the node's rdev keeps fsync lookups simple.
+    // st_dev of every inode is the disk's device number, as on Linux (one mount per disk).
     let dev = disk.rdev;
-    let _ = NEXT_DEV.fetch_add(1, Ordering::Relaxed);
     let device = CacheDevice { cache: disk.cache.clone() };
     let config = ext4fs::MountConfig { read_only, dev, clock: super::now, devices: super::devices() };
     let fs = Ext4::mount(device, config)?;

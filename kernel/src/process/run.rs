@@ -46,7 +46,8 @@ fn install_address_space(thread: &Thread) {
         // SAFETY: every user page table shares the kernel's upper half, so the kernel
         // stays mapped across the switch; switching also flushes the TLB.
         unsafe { arch::paging::activate(satp) };
-    } else if HART_EPOCH[hart].swap(epoch, Ordering::Relaxed) != epoch {
+    } else if HART_EPOCH[hart].load(Ordering::Relaxed) != epoch {
+        HART_EPOCH[hart].store(epoch, Ordering::Relaxed);
         // The same page table as before, but some hart took permissions away or freed
         // frames since this hart last flushed: its cached translations may be stale (a
         // process that forked on another hart, a freed table whose frame came back as
