@@ -9,6 +9,7 @@
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use arch::layout::{kernel_sections, phys_to_virt, virt_to_phys};
 use buddy_system_allocator::Heap;
@@ -140,7 +141,11 @@ fn frames() -> &'static SpinLock<RefCountedFrames> {
 // `phys_to_virt` and handed out zeroed and exclusively.
 unsafe impl PhysFrames for KernelFrames {
     fn alloc_zeroed(&mut self) -> Option<PhysAddr> {
-        frames().lock().alloc_zeroed()
+        let mut frames = frames().lock();
+        frames.alloc_zeroed().or_else(|| {
+            frames.reclaim(crate::process::run::safe_epoch());
+            frames.alloc_zeroed()
+        })
     }
     fn ptr(&self, pa: PhysAddr) -> *mut u8 {
         phys_to_virt(pa.0) as *mut u8
@@ -149,11 +154,50 @@ unsafe impl PhysFrames for KernelFrames {
         frames().lock().share(pa)
     }
     fn release(&mut self, pa: PhysAddr) -> bool {
-        crate::process::run::note_user_mapping_change();
-        frames().lock().release(pa)
+        release_user_frame(pa)
     }
     fn count(&self, pa: PhysAddr) -> usize {
         frames().lock().count(pa)
+    }
+}
+
+/// Drops one user of a frame user code may have mapped. The caller unmapped it already,
+/// but harts running user code with an older TLB may still reach it, so a frame nobody
+/// uses any more is quarantined until they flushed (they are sent an IPI to hurry).
+fn release_user_frame(pa: PhysAddr) -> bool {
+    let epoch = crate::process::run::note_user_mapping_change();
+    let safe = crate::process::run::safe_epoch();
+    let mut frames = frames().lock();
+    let unused = frames.release_after(pa, epoch, safe);
+    if epoch > safe {
+        frames.reclaim(safe);
+        let (count, oldest) = frames.quarantined();
+        QUARANTINED.store(count, Ordering::Relaxed);
+        drop(frames);
+        if let Some(oldest) = oldest {
+            crate::process::run::nudge_harts_older_than(oldest);
+        }
+    }
+    unused
+}
+
+/// How many freed user frames wait in quarantine (a cheap check before locking).
+static QUARANTINED: AtomicUsize = AtomicUsize::new(0);
+
+/// Frees the quarantined user frames no hart can reach any more (called whenever a
+/// hart leaves user mode; cheap when there are none).
+pub fn reclaim_quarantined_frames() {
+    if QUARANTINED.load(Ordering::Relaxed) == 0 {
+        return;
+    }
+    let safe = crate::process::run::safe_epoch();
+    let mut frames = frames().lock();
+    frames.reclaim(safe);
+    let (count, oldest) = frames.quarantined();
+    QUARANTINED.store(count, Ordering::Relaxed);
+    drop(frames);
+    if let Some(oldest) = oldest {
+        crate::process::run::nudge_harts_older_than(oldest);
     }
 }
 
@@ -206,7 +250,8 @@ fn file_page_share(page: NonNull<u8>) {
 }
 
 fn file_page_release(page: NonNull<u8>) {
-    frames().lock().release(PhysAddr(virt_to_phys(page.as_ptr() as usize)));
+    // File pages are mapped into user space too (the page cache).
+    release_user_frame(PhysAddr(virt_to_phys(page.as_ptr() as usize)));
 }
 
 /// Makes file systems keep file data in counted page frames (call once frames exist,

@@ -171,6 +171,7 @@ pub fn run_hart(hart: usize) -> ! {
     loop {
         executor.run_until_idle(hart);
         check_hart_stack(hart);
+        crate::process::run::release_dead_address_space(hart);
         arch::interrupts::disable();
         if executor.prepare_to_sleep(hart) {
             arch::interrupts::wait_for_interrupt();

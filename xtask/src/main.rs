@@ -29,6 +29,7 @@ mod user_tests;
 mod user_tests_abi;
 mod user_tests_busybox;
 mod user_tests_dynamic;
+mod user_tests_smp;
 
 use std::process::ExitCode;
 use std::time::Duration;

@@ -26,7 +26,7 @@ use crate::shell;
 use crate::user_build;
 use crate::user_tests::{
     append, check_reference, compare, extract_section, UserTest, REQUIRE_COROS_USER_SPACE,
-    USER_TEST_SMP,
+    user_test_smp,
 };
 
 /// The Debian packages the initramfs is made of.
@@ -93,7 +93,7 @@ fn boot_command(kernel: &Path, initramfs: &Path, test: &UserTest) -> std::proces
     let append = append(test.name);
     let boot = Boot {
         kernel,
-        smp: USER_TEST_SMP,
+        smp: if test.harts == 0 { user_test_smp() } else { test.harts },
         append: &append,
         console: Console::Headless,
         wait_for_gdb: false,

@@ -38,6 +38,8 @@ pub struct UserTest {
     pub known_gaps: &'static [&'static str],
     /// Why those lines differ (which issue will close the gap).
     pub gap_reason: &'static str,
+    /// Harts both kernels boot with; 0: [`user_test_smp`] (one, unless overridden).
+    pub harts: usize,
 }
 
 impl UserTest {
@@ -53,8 +55,14 @@ impl UserTest {
     }
 }
 
-/// Harts for user-level test boots (both kernels).
+/// Harts for user-level test boots (both kernels), unless `COROS_TEST_SMP` says otherwise.
 pub const USER_TEST_SMP: usize = 1;
+
+/// The harts user-level and disk tests boot with: `COROS_TEST_SMP=N` overrides
+/// [`USER_TEST_SMP`] (for chasing multi-hart bugs with the whole test set).
+pub fn user_test_smp() -> usize {
+    std::env::var("COROS_TEST_SMP").ok().and_then(|value| value.parse().ok()).filter(|&n| (1..=8).contains(&n)).unwrap_or(USER_TEST_SMP)
+}
 
 /// Whether coros is required to run user space. While false, a coros boot in which
 /// `/init` never prints its first line is a skip (`coros has no user space yet`), not a
@@ -76,6 +84,7 @@ pub const USER_TESTS: &[UserTest] = &[
         timeout: DEFAULT_TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         name: "busybox-applets",
@@ -93,6 +102,7 @@ pub const USER_TESTS: &[UserTest] = &[
         timeout: DEFAULT_TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         name: "exit-status",
@@ -103,6 +113,7 @@ pub const USER_TESTS: &[UserTest] = &[
         timeout: DEFAULT_TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         name: "coros-hello",
@@ -111,6 +122,7 @@ pub const USER_TESTS: &[UserTest] = &[
         timeout: DEFAULT_TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         name: "syscall-smoke",
@@ -119,6 +131,7 @@ pub const USER_TESTS: &[UserTest] = &[
         timeout: DEFAULT_TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         name: "elf-layouts",
@@ -131,6 +144,7 @@ pub const USER_TESTS: &[UserTest] = &[
         timeout: DEFAULT_TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
 ];
 
@@ -249,13 +263,15 @@ pub fn line_diff(old: &str, new: &str) -> String {
 }
 
 /// Every user-level test: the basic table above, the Linux-ABI programs of `user/`
-/// (one group per system-call family) and the busybox workloads.
+/// (one group per system-call family), the busybox workloads, Debian's dynamically
+/// linked programs and the four-hart group.
 pub fn all() -> impl Iterator<Item = &'static UserTest> {
     USER_TESTS
         .iter()
         .chain(crate::user_tests_abi::ABI_TESTS)
         .chain(crate::user_tests_busybox::BUSYBOX_TESTS)
         .chain(crate::user_tests_dynamic::DYNAMIC_TESTS)
+        .chain(crate::user_tests_smp::SMP_TESTS)
 }
 
 /// The tests whose name contains `filter`.
@@ -327,6 +343,7 @@ world\r\n\
             timeout: DEFAULT_TIMEOUT,
             known_gaps: &[],
             gap_reason: "",
+            harts: 0,
         };
         assert!(check_reference(&test, LINUX)
             .unwrap_err()

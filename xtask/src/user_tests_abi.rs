@@ -21,6 +21,7 @@ pub const ABI_TESTS: &[UserTest] = &[
         timeout: TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         name: "abi-process",
@@ -29,6 +30,7 @@ pub const ABI_TESTS: &[UserTest] = &[
         timeout: TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         name: "abi-signals",
@@ -37,6 +39,7 @@ pub const ABI_TESTS: &[UserTest] = &[
         timeout: TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         name: "abi-memory",
@@ -45,6 +48,7 @@ pub const ABI_TESTS: &[UserTest] = &[
         timeout: TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         name: "abi-mmap-file",
@@ -53,6 +57,7 @@ pub const ABI_TESTS: &[UserTest] = &[
         timeout: TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         name: "abi-time",
@@ -61,6 +66,7 @@ pub const ABI_TESTS: &[UserTest] = &[
         timeout: TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         name: "abi-threads",
@@ -69,6 +75,7 @@ pub const ABI_TESTS: &[UserTest] = &[
         timeout: TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         name: "abi-pipes-poll",
@@ -77,6 +84,7 @@ pub const ABI_TESTS: &[UserTest] = &[
         timeout: TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         name: "abi-stress",
@@ -85,5 +93,6 @@ pub const ABI_TESTS: &[UserTest] = &[
         timeout: STRESS_TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
 ];

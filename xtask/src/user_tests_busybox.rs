@@ -102,6 +102,7 @@ last
         timeout: TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         name: "bb-shell-subshells-pipes",
@@ -162,6 +163,7 @@ cd / && rm -r /tmp/redir && echo cleaned
         timeout: TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         name: "bb-shell-jobs-traps",
@@ -206,6 +208,7 @@ exit 3
         timeout: TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         name: "bb-files",
@@ -276,6 +279,7 @@ cd / && rm -rf /tmp/w && ls -A /tmp && echo "tmp is empty"
         timeout: TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         name: "bb-text",
@@ -366,6 +370,7 @@ rm data data2 nums
         timeout: TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         name: "bb-archives-hashes",
@@ -427,6 +432,7 @@ cd / && rm -rf /tmp/arc && echo cleaned
         timeout: TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         name: "bb-procs",
@@ -493,6 +499,7 @@ pwd
         timeout: TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         name: "bb-devices",
@@ -538,6 +545,7 @@ cat /proc/sys/kernel/ostype
         timeout: TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         name: "bb-shell-scripts",
@@ -599,6 +607,7 @@ rm -rf /tmp/bin /tmp/old /tmp/new /tmp/fd3
         timeout: TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         name: "bb-workload",
@@ -630,6 +639,7 @@ rm big.txt
         timeout: TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         name: "bb-mounts",
@@ -667,6 +677,7 @@ mount -t nosuchfs none /mnt/b 2>&1 | sed 's/^mount: //'
         timeout: TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         // Regression: tmpfs data used to live in the kernel heap, which never shrinks,
@@ -687,5 +698,6 @@ after=$(awk '/^MemFree/ { print $2 }' /proc/meminfo)
         timeout: TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
 ];

@@ -24,6 +24,7 @@ pub const DYNAMIC_TESTS: &[UserTest] = &[
         timeout: TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         name: "dyn-coreutils",
@@ -49,6 +50,7 @@ pub const DYNAMIC_TESTS: &[UserTest] = &[
         timeout: TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         name: "dyn-lua",
@@ -99,6 +101,7 @@ TZ=UTC /usr/bin/lua5.4 /tmp/t.lua",
         timeout: TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
     UserTest {
         name: "dyn-sqlite",
@@ -126,5 +129,6 @@ SQL\n\
         timeout: TIMEOUT,
         known_gaps: &[],
         gap_reason: "",
+        harts: 0,
     },
 ];

@@ -117,15 +117,23 @@ global_asm!(
     .align 2
     .globl kernel_trap_entry
 kernel_trap_entry:
-    // An exception in the kernel is fatal: it is handled on the emergency stack, so a
+    // An exception in the kernel is fatal: it is handled on an emergency stack, so a
     // fault caused by an exhausted or broken stack still reaches the panic report
     // instead of faulting again on every push. Interrupts keep the current stack.
-    // (One emergency stack for all harts: only a dying kernel uses it.)
+    // Each hart has its own emergency stack (harts can fail at once), chosen by the
+    // hart id in `tp`; a corrupt `tp` (not below MAX_HARTS) takes hart 0's.
     csrw    sscratch, t0
     csrr    t0, scause
     bltz    t0, 1f
-    la      t0, coros_emergency_stack_top
-    sd      sp, -8(t0)
+    li      t0, {max_harts}
+    bgeu    tp, t0, 2f
+    la      t0, coros_emergency_stack_tops
+    slli    tp, tp, {stack_shift}
+    add     t0, t0, tp
+    srli    tp, tp, {stack_shift}
+    j       3f
+2:  la      t0, coros_emergency_stack_tops
+3:  sd      sp, -8(t0)
     addi    sp, t0, -16
     // Both paths: t0 back from sscratch, and sscratch = 0 again ("in the kernel").
 1:  csrrw   t0, sscratch, zero
@@ -180,16 +188,26 @@ kernel_trap_entry:
     sret
     "#,
     handler = sym kernel_trap,
+    max_harts = const crate::layout::MAX_HARTS,
+    stack_shift = const EMERGENCY_STACK_SHIFT,
 );
 
-// The stack fatal kernel exceptions are handled on (see `kernel_trap_entry`).
+/// log2 of each hart's emergency stack size (32 KiB).
+const EMERGENCY_STACK_SHIFT: usize = 15;
+
+// The stacks fatal kernel exceptions are handled on, one per hart (see
+// `kernel_trap_entry`): `coros_emergency_stack_tops` is the top of hart 0's, hart i's
+// top lies i stack sizes above it.
 global_asm!(
     r#"
     .section .bss.coros_emergency_stack, "aw", @nobits
     .p2align 4
-coros_emergency_stack:
-    .space 65536
-    .globl coros_emergency_stack_top
-coros_emergency_stack_top:
-    "#
+coros_emergency_stacks:
+    .space {size}
+    .globl coros_emergency_stack_tops
+coros_emergency_stack_tops:
+    .space {size} * ({max_harts} - 1)
+    "#,
+    size = const 1 << EMERGENCY_STACK_SHIFT,
+    max_harts = const crate::layout::MAX_HARTS,
 );

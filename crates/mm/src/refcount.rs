@@ -67,6 +67,10 @@ pub struct RefCountedFrames {
     allocator: FrameAllocator,
     counts: Vec<u32>,
     map: DirectMap,
+    /// Frames nobody uses any more that another hart may still reach through a stale
+    /// TLB entry, each with the TLB epoch every hart must have flushed at (see
+    /// [`RefCountedFrames::release_after`]).
+    quarantine: Vec<(PhysAddr, u64)>,
 }
 
 impl RefCountedFrames {
@@ -78,7 +82,52 @@ impl RefCountedFrames {
     /// frame is allocated from here.
     pub unsafe fn new(allocator: FrameAllocator, map: DirectMap) -> Self {
         let counts = vec![0; allocator.total()];
-        Self { allocator, counts, map }
+        Self { allocator, counts, map, quarantine: Vec::new() }
+    }
+
+    /// One user fewer of `pa`, as [`PhysFrames::release`], for a frame that was just
+    /// unmapped while other harts may still cache a translation of it. `epoch` is the
+    /// TLB epoch a hart must have flushed at (or after) to hold none; `safe` is the
+    /// oldest epoch any hart running user code flushed at. A frame whose count drops to
+    /// zero is freed at once if `epoch <= safe`, else quarantined until
+    /// [`RefCountedFrames::reclaim`] is given a `safe` that reaches it: reusing it
+    /// earlier would let user code on another hart write into its next owner.
+    /// Returns whether the count dropped to zero.
+    pub fn release_after(&mut self, pa: PhysAddr, epoch: u64, safe: u64) -> bool {
+        let count = self.count_mut(pa);
+        *count -= 1;
+        let unused = *count == 0;
+        if unused {
+            if epoch <= safe {
+                self.allocator.dealloc(pa);
+            } else {
+                self.quarantine.push((pa, epoch));
+            }
+        }
+        unused
+    }
+
+    /// Frees the quarantined frames whose epoch is at most `safe`; returns how many.
+    pub fn reclaim(&mut self, safe: u64) -> usize {
+        if self.quarantine.is_empty() {
+            return 0;
+        }
+        let before = self.quarantine.len();
+        let allocator = &mut self.allocator;
+        self.quarantine.retain(|&(pa, epoch)| {
+            let keep = epoch > safe;
+            if !keep {
+                allocator.dealloc(pa);
+            }
+            keep
+        });
+        before - self.quarantine.len()
+    }
+
+    /// The quarantined frames: how many, and the oldest epoch among them (what the
+    /// lagging harts must flush at).
+    pub fn quarantined(&self) -> (usize, Option<u64>) {
+        (self.quarantine.len(), self.quarantine.iter().map(|&(_, epoch)| epoch).min())
     }
 
     /// The allocator, for frames that are not reference counted.
@@ -229,6 +278,42 @@ mod tests {
         let a = frames.alloc_zeroed().unwrap();
         frames.release(a);
         frames.release(a);
+    }
+
+    #[test]
+    fn a_frame_another_hart_may_still_reach_waits_in_quarantine() {
+        let ram = TestRam::new(4);
+        let frames = ram.frames();
+        frames.with(|frames| {
+            let free = frames.free();
+            let a = frames.alloc_zeroed().unwrap();
+            let b = frames.alloc_zeroed().unwrap();
+            frames.share(b);
+            // Released at epoch 5 while some hart in user mode flushed only at 3.
+            assert!(frames.release_after(a, 5, 3));
+            assert_eq!(frames.free(), free - 2, "a is not reusable yet");
+            assert_eq!(frames.quarantined(), (1, Some(5)));
+            assert!(!frames.release_after(b, 6, 3), "b still has a user");
+            assert_eq!(frames.reclaim(4), 0, "no hart flushed at 5 yet");
+            assert_eq!(frames.reclaim(5), 1);
+            assert_eq!(frames.quarantined(), (0, None));
+            assert_eq!(frames.free(), free - 1);
+            // Every hart flushed already: freed at once.
+            assert!(frames.release_after(b, 7, u64::MAX));
+            assert_eq!(frames.free(), free);
+        });
+    }
+
+    #[test]
+    #[should_panic(expected = "not in use")]
+    fn releasing_a_quarantined_frame_again_panics() {
+        let ram = TestRam::new(2);
+        let frames = ram.frames();
+        frames.with(|frames| {
+            let a = frames.alloc_zeroed().unwrap();
+            frames.release_after(a, 2, 1);
+            frames.release_after(a, 3, 1);
+        });
     }
 
     #[test]

@@ -33,6 +33,13 @@ pub const TIME_SLICE: Duration = Duration::from_millis(10);
 static INSTALLED_SATP: [core::sync::atomic::AtomicUsize; arch::layout::MAX_HARTS] =
     [const { core::sync::atomic::AtomicUsize::new(0) }; arch::layout::MAX_HARTS];
 
+/// The address space behind [`INSTALLED_SATP`], held by the hart: its root table also
+/// maps the kernel half this hart runs on, so it must not be freed (and its frame
+/// reused) while installed here, even after its process exited or exec'd on another
+/// hart. The hart lets go when it installs another table or goes idle.
+static INSTALLED_SPACE: [ksync::SpinLock<Option<Arc<ksync::SpinLock<super::UserSpace>>>>; arch::layout::MAX_HARTS] =
+    [const { ksync::SpinLock::new(None) }; arch::layout::MAX_HARTS];
+
 /// Page-table switches so far (for benchmarks).
 pub static PAGE_TABLE_SWITCHES: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
@@ -40,12 +47,21 @@ fn install_address_space(thread: &Thread) {
     let satp = thread.process.satp.load(Ordering::Acquire);
     let hart = arch::hart::id();
     let epoch = TLB_EPOCH.load(Ordering::Acquire);
-    if INSTALLED_SATP[hart].swap(satp, Ordering::Relaxed) != satp {
+    if INSTALLED_SATP[hart].load(Ordering::Relaxed) != satp {
         PAGE_TABLE_SWITCHES.fetch_add(1, Ordering::Relaxed);
+        // The table comes from the space itself, which this hart then holds.
+        let space = thread.process.space();
+        let satp = space.lock().satp();
+        INSTALLED_SATP[hart].store(satp, Ordering::Relaxed);
         HART_EPOCH[hart].store(epoch, Ordering::Relaxed);
         // SAFETY: every user page table shares the kernel's upper half, so the kernel
-        // stays mapped across the switch; switching also flushes the TLB.
+        // stays mapped across the switch; switching also flushes the TLB. The table
+        // stays alive while installed (held just below).
         unsafe { arch::paging::activate(satp) };
+        // The previous space is dropped (perhaps freed) only now, with its table no
+        // longer installed.
+        let previous = INSTALLED_SPACE[hart].lock().replace(space);
+        drop(previous);
     } else if HART_EPOCH[hart].load(Ordering::Relaxed) != epoch {
         HART_EPOCH[hart].store(epoch, Ordering::Relaxed);
         // The same page table as before, but some hart took permissions away or freed
@@ -57,15 +73,70 @@ fn install_address_space(thread: &Thread) {
     }
 }
 
+/// Called by an idle hart: if the address space it has installed belongs to no process
+/// any more (exited, or replaced by execve), switch to the kernel's table and free it.
+pub fn release_dead_address_space(hart: usize) {
+    let dead = INSTALLED_SPACE[hart].lock().as_ref().is_some_and(|space| Arc::strong_count(space) == 1);
+    if dead {
+        crate::memory::activate_kernel_page_table();
+        INSTALLED_SATP[hart].store(0, Ordering::Relaxed);
+        let space = INSTALLED_SPACE[hart].lock().take();
+        drop(space);
+    }
+}
+
 /// Bumped whenever user mappings lose permissions or frames are released; a hart
 /// re-entering the page table it already has flushes its TLB if this moved.
 static TLB_EPOCH: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 static HART_EPOCH: [core::sync::atomic::AtomicU64; arch::layout::MAX_HARTS] =
     [const { core::sync::atomic::AtomicU64::new(0) }; arch::layout::MAX_HARTS];
 
-/// A user mapping lost permissions or a user frame was released (see [`TLB_EPOCH`]).
-pub fn note_user_mapping_change() {
-    TLB_EPOCH.fetch_add(1, Ordering::Release);
+/// A user mapping lost permissions or a user frame was released (see [`TLB_EPOCH`]);
+/// returns the new epoch: a hart whose last flush read it (or a later one) holds no
+/// translation removed before the call.
+pub fn note_user_mapping_change() -> u64 {
+    TLB_EPOCH.fetch_add(1, Ordering::SeqCst) + 1
+}
+
+/// Per hart: the TLB epoch it last flushed at while it runs user code; `u64::MAX`
+/// while it runs the kernel (which never reaches user memory through the MMU, and
+/// flushes before entering user mode again if the epoch moved).
+static USER_EPOCH: [core::sync::atomic::AtomicU64; arch::layout::MAX_HARTS] =
+    [const { core::sync::atomic::AtomicU64::new(u64::MAX) }; arch::layout::MAX_HARTS];
+
+/// Per hart: an IPI was sent to make it flush, and it has not entered user mode since.
+static NUDGED: [core::sync::atomic::AtomicBool; arch::layout::MAX_HARTS] =
+    [const { core::sync::atomic::AtomicBool::new(false) }; arch::layout::MAX_HARTS];
+
+/// The oldest epoch a hart running user code flushed at: a frame released at an epoch
+/// up to this one is out of every hart's TLB and may be reused (see
+/// `mm::RefCountedFrames::release_after`).
+pub fn safe_epoch() -> u64 {
+    USER_EPOCH.iter().map(|epoch| epoch.load(Ordering::SeqCst)).min().unwrap_or(u64::MAX)
+}
+
+/// Sends an IPI to every hart still running user code with a TLB older than `epoch`
+/// (once per stay in user mode): its trap back into the kernel flushes on the way out
+/// again, so quarantined frames become free without anyone waiting for it.
+pub fn nudge_harts_older_than(epoch: u64) {
+    let this = arch::hart::id();
+    for (hart, user_epoch) in USER_EPOCH.iter().enumerate() {
+        if hart != this && user_epoch.load(Ordering::SeqCst) < epoch && !NUDGED[hart].swap(true, Ordering::SeqCst) {
+            arch::hart::send_ipi(hart);
+        }
+    }
+}
+
+/// Records that this hart enters user mode with a TLB flushed at `epoch`.
+fn entering_user_mode(hart: usize) {
+    USER_EPOCH[hart].store(HART_EPOCH[hart].load(Ordering::Relaxed), Ordering::SeqCst);
+    NUDGED[hart].store(false, Ordering::SeqCst);
+}
+
+/// Records that this hart is back in the kernel; frees what the quarantine may now let go.
+fn left_user_mode(hart: usize) {
+    USER_EPOCH[hart].store(u64::MAX, Ordering::SeqCst);
+    crate::memory::reclaim_quarantined_frames();
 }
 
 /// Flushes this hart's TLB if `space` changed mappings since the last flush. Called
@@ -112,9 +183,12 @@ pub async fn user_loop(thread: Arc<Thread>, mut context: UserContext) {
             }
         }
         install_address_space(&thread);
+        let hart = arch::hart::id();
+        entering_user_mode(hart);
         let entered = arch::timer::ticks();
         let cause = arch::user::enter(&mut context);
         let returned = arch::timer::ticks();
+        left_user_mode(hart);
         thread.user_nanos.fetch_add(ticks_to_nanos(returned - entered), Ordering::Relaxed);
         match cause {
             TrapCause::Timer => {
