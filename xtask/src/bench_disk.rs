@@ -60,7 +60,7 @@ impl DiskScale {
 
 /// The initramfs scripts of the disk benchmark (`coros_test=NAME`).
 pub fn initramfs_scripts() -> Vec<(&'static str, String)> {
-    let load = crate::linux_modules::LOAD_SCRIPT;
+    let load = crate::linux_modules::LOAD_LINE;
     vec![
         ("bench-disk", format!("{load}/usr/bin/bench-disk file_mib=256 files=10000 reads=2000")),
         ("bench-disk-tiny", format!("{load}/usr/bin/bench-disk file_mib=16 files=500 reads=200")),
@@ -245,7 +245,7 @@ mod tests {
         let scripts = initramfs_scripts();
         for scale in [DiskScale::Full, DiskScale::Tiny] {
             let (_, script) = scripts.iter().find(|(name, _)| *name == scale.script()).expect("every scale has a script");
-            assert!(script.starts_with(crate::linux_modules::LOAD_SCRIPT));
+            assert!(script.starts_with(crate::linux_modules::LOAD_LINE));
             assert!(script.contains("/usr/bin/bench-disk file_mib="));
         }
         assert!(scripts[0].1.ends_with("file_mib=256 files=10000 reads=2000"));

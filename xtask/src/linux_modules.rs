@@ -230,7 +230,8 @@ pub fn disk_modules(linux: &LinuxKernel) -> Result<Vec<(String, PathBuf)>> {
     order.into_iter().map(|name| Ok((name.clone(), tree.decompressed(&name)?))).collect()
 }
 
-/// Adds the modules and their `order` file (one name per line) under [`GUEST_DIR`].
+/// Adds the modules, their `order` file (one name per line) and the `load` script
+/// ([`LOAD_SCRIPT`]) under [`GUEST_DIR`].
 pub fn add_to_archive(archive: &mut crate::initramfs::Archive, modules: &[(String, PathBuf)]) -> Result<()> {
     let mut order = String::new();
     for (name, path) in modules {
@@ -240,8 +241,13 @@ pub fn add_to_archive(archive: &mut crate::initramfs::Archive, modules: &[(Strin
         order.push('\n');
     }
     archive.file(&format!("{GUEST_DIR}/order"), order, 0o644);
+    archive.file(&format!("{GUEST_DIR}/load"), LOAD_SCRIPT, 0o644);
     Ok(())
 }
+
+/// The line guest scripts start with: loads the modules where the disk initramfs has
+/// them (and the kernel needs them); does nothing in the plain test initramfs.
+pub const LOAD_LINE: &str = "[ -f /usr/lib/modules/coros-disk/load ] && . /usr/lib/modules/coros-disk/load\n";
 
 /// Shell lines that load the modules when the kernel has no ext4 yet (Linux); coros
 /// lists ext4 in /proc/filesystems and skips them.
@@ -299,5 +305,9 @@ mod tests {
     fn load_script_loads_only_without_ext4() {
         assert!(LOAD_SCRIPT.contains("grep -qw ext4 /proc/filesystems"));
         assert!(LOAD_SCRIPT.contains(&format!("/{GUEST_DIR}/order")));
+        assert!(LOAD_LINE.contains(&format!("/{GUEST_DIR}/load")));
+        for (name, script) in crate::disk_tests::INITRAMFS_SCRIPTS.iter().filter(|(name, _)| *name == "disk-ext4-programs") {
+            assert!(script.contains(LOAD_LINE), "{name} does not load the modules");
+        }
     }
 }
