@@ -518,8 +518,11 @@ fn user_layer(filter: Option<&str>, jobs: usize) -> LayerReport {
     }
 }
 
+/// A smoke run: `Err` says what is wrong.
+type Smoke = fn() -> Result<(), String>;
+
 /// The bench layer's tests: the suite's smoke and the disk benchmark's smoke.
-const BENCH_SMOKES: &[(&str, fn() -> Result<(), String>)] =
+const BENCH_SMOKES: &[(&str, Smoke)] =
     &[("bench-smoke", crate::bench::smoke), ("bench-disk-smoke", crate::bench_disk::smoke)];
 
 /// The smoke runs of the benchmark harness (see the module docs).
