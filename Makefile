@@ -61,8 +61,10 @@ clean:
 
 # Benchmarks (only their smoke is part of `make test`): host executor vs
 # tokio/async-executor, guest executor, idle CPU, then coros vs Linux 6.12 on the same
-# QEMU (icount instructions and TCG wall time; JSON and SVG in bench/results/).
-# QUICK=1: one repetition, a tenth of the counts; NO_SMP4=1: no -smp 4 sweep.
+# QEMU (icount instructions and TCG wall time; JSON and SVG in bench/results/), then the
+# disk benchmark (ext4 on virtio-blk, coros vs Linux, TCG wall time; `cargo xtask bench
+# --disk-only` alone). QUICK=1: one repetition, a tenth of the counts (the disk part:
+# one repetition of the full workload); NO_SMP4=1: no -smp 4 sweep.
 .PHONY: bench
 bench:
 	$(XTASK) bench $(if $(QUICK),--quick) $(if $(NO_SMP4),--no-smp4)

@@ -73,6 +73,32 @@ pub struct Options {
     pub syscalls_only: bool,
     /// Skip the `-smp 4` concurrency sweep (it runs in full runs otherwise).
     pub no_smp4: bool,
+    /// Only the disk benchmark (`bench_disk`).
+    pub disk_only: bool,
+}
+
+/// The disk part of `make bench` (`bench_disk`): 3 repetitions (1 when quick) of the
+/// full workload; table, MiB/s summary, JSON and SVG. Returns whether every boot finished.
+fn disk_suite(options: &Options) -> Result<bool> {
+    let mut command = String::from("cargo xtask bench");
+    if options.quick {
+        command += " --quick";
+    }
+    if options.disk_only {
+        command += " --disk-only";
+    }
+    let disk = crate::bench_disk::DiskOptions {
+        repetitions: if options.quick { 1 } else { 3 },
+        scale: crate::bench_disk::DiskScale::Full,
+        out_dir: shell::repo_root().join("bench").join("results"),
+        command,
+    };
+    let written = crate::bench_disk::run(&disk)?;
+    print!("{}", written.results.table());
+    print!("{}", crate::bench_disk::summary(&written.results));
+    let shown = |path: &std::path::Path| path.strip_prefix(shell::repo_root()).unwrap_or(path).display().to_string();
+    println!("\nresults: {}\nchart:   {}", shown(&written.json), shown(&written.svg));
+    Ok(written.results.failures.is_empty())
 }
 
 /// The coros-vs-Linux suite of `make bench`: table on the terminal, JSON and SVG in
@@ -193,6 +219,10 @@ pub fn run(options: &Options) -> Result<bool> {
         println!("---- coros vs Linux 6.12 on the same QEMU, same initramfs ----");
         return kernel_suite(options);
     }
+    if options.disk_only {
+        println!("---- disk: ext4 on virtio-blk, coros vs Linux 6.12, same QEMU and image ----");
+        return disk_suite(options);
+    }
 
     println!("---- host executor: coros vs tokio vs async-executor ----");
     let mut host = shell::cargo();
@@ -241,7 +271,9 @@ pub fn run(options: &Options) -> Result<bool> {
     );
     println!("\n---- coros vs Linux 6.12 on the same QEMU, same initramfs ----");
     let suite_ok = kernel_suite(options)?;
-    Ok(host_ok && suite_ok)
+    println!("\n---- disk: ext4 on virtio-blk, coros vs Linux 6.12, same QEMU and image ----");
+    let disk_ok = disk_suite(options)?;
+    Ok(host_ok && suite_ok && disk_ok)
 }
 
 #[cfg(test)]

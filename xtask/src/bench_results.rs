@@ -6,7 +6,8 @@
 //! tests (parsing, medians, pairing of alternated runs, the JSON layout), kept apart
 //! from the QEMU boots in `bench_suite`.
 //!
-//! A guest line is `bench NAME: ops=N ns=T` or `bench NAME: ops=N bytes=B`, optionally
+//! A guest line is `bench NAME: ops=N ns=T`, `bench NAME: ops=N bytes=B` or (disk
+//! requests, `user/bench-disk`) `bench NAME: ops=N count=C`, optionally
 //! followed by coros' counters `traps=.. syscalls=.. switches=.. interrupts=..`, all
 //! totals over the N operations (see `user/bench-syscalls/src/report.rs`).
 
@@ -19,6 +20,8 @@ pub enum Unit {
     Nanoseconds,
     /// Bytes of memory.
     Bytes,
+    /// A count (disk requests, requests in flight).
+    Count,
 }
 
 /// Kernel events per operation (coros only: `/proc/coros/counters`).
@@ -51,10 +54,11 @@ pub fn parse_figures(output: &str) -> Vec<Figure> {
                 fields.split_whitespace().find_map(|word| word.strip_prefix(key)?.strip_prefix('=')?.parse::<f64>().ok())
             };
             let ops = field("ops").filter(|ops| *ops > 0.0)?;
-            let (unit, total) = match (field("ns"), field("bytes")) {
-                (Some(ns), _) => (Unit::Nanoseconds, ns),
-                (None, Some(bytes)) => (Unit::Bytes, bytes),
-                (None, None) => return None,
+            let (unit, total) = match (field("ns"), field("bytes"), field("count")) {
+                (Some(ns), _, _) => (Unit::Nanoseconds, ns),
+                (None, Some(bytes), _) => (Unit::Bytes, bytes),
+                (None, None, Some(count)) => (Unit::Count, count),
+                (None, None, None) => return None,
             };
             let counters = match (field("traps"), field("syscalls"), field("switches"), field("interrupts")) {
                 (Some(traps), Some(syscalls), Some(switches), Some(interrupts)) => Some(PerOp {
@@ -142,6 +146,7 @@ impl Mode {
         match unit {
             Unit::Nanoseconds => self.time_unit(),
             Unit::Bytes => "bytes",
+            Unit::Count => "count",
         }
     }
 }
@@ -423,6 +428,8 @@ mod tests {
         assert_eq!(figures[2].unit, Unit::Bytes);
         assert!((figures[2].per_op - 3450.88).abs() < 1e-9);
         // Linux's lines carry no counters.
+        let disk = parse_figures("bench disk-seq-read-inflight-mean: ops=200 count=300\n");
+        assert_eq!((disk[0].unit, disk[0].per_op), (Unit::Count, 1.5));
         let linux = parse_figures("bench getppid: ops=100 ns=44000\r\n");
         assert_eq!(linux[0].counters, None);
         assert_eq!(linux[0].per_op, 440.0);

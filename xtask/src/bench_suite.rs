@@ -219,7 +219,7 @@ fn display(path: &Path) -> String {
 }
 
 /// `git rev-parse --short HEAD`, with `-dirty` when the tree has uncommitted changes.
-fn commit() -> String {
+pub fn commit() -> String {
     let git = |args: &[&str]| {
         std::process::Command::new("git")
             .args(args)
@@ -235,7 +235,7 @@ fn commit() -> String {
 }
 
 /// The first line of `qemu-system-riscv64 --version`.
-fn qemu_version() -> String {
+pub fn qemu_version() -> String {
     std::process::Command::new(crate::qemu::QEMU)
         .arg("--version")
         .output()

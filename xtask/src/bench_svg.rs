@@ -108,6 +108,7 @@ fn panel(out: &mut String, mode: &ModeResults, top: f64, repetitions: usize) -> 
         }
         let unit = match metric.unit {
             Unit::Bytes => " [bytes]",
+            Unit::Count => " [count]",
             Unit::Nanoseconds => "",
         };
         *out += &format!(

@@ -27,12 +27,24 @@ pub const DISK_TESTS: &[DiskTest] = &[
     DiskTest { name: "ext4-programs", run: ext4_programs },
 ];
 
-/// Guest scripts the initramfs carries for these tests (`coros_test=NAME`).
-pub const INITRAMFS_SCRIPTS: &[(&str, &str)] =
-    &[("disk-ext4-rw", EXT4_RW_SCRIPT), ("disk-ext4-bad", EXT4_BAD_SCRIPT), ("disk-ext4-programs", EXT4_PROGRAMS_SCRIPT)];
+/// Guest scripts the initramfs carries for these tests (`coros_test=NAME`), and the
+/// program inputs of `ext4-programs` (files in the same directory, fed on stdin).
+pub const INITRAMFS_SCRIPTS: &[(&str, &str)] = &[
+    ("disk-ext4-rw", EXT4_RW_SCRIPT),
+    ("disk-ext4-bad", EXT4_BAD_SCRIPT),
+    ("disk-ext4-programs", EXT4_PROGRAMS_SCRIPT),
+    ("disk-oracle.py", ORACLE_PYTHON),
+    ("disk-oracle.lua", ORACLE_LUA),
+    ("disk-oracle.sql", ORACLE_SQL),
+];
 
-/// Debian's dynamically linked programs started from the ext4 run disk (`make run`'s).
+/// Debian's dynamically linked programs started from the ext4 run disk (`make run`'s),
+/// on coros and on Linux (the oracle; the first line loads Linux's disk modules from the
+/// disk initramfs, see `linux_modules`). Every line of output must be the same on both
+/// kernels, so the scripts print nothing that may legitimately differ (times, inode
+/// numbers, block counts, hash-randomised orders: `PYTHONHASHSEED=0`, sorted listings).
 const EXT4_PROGRAMS_SCRIPT: &str = r#"set -e
+[ -f /usr/lib/modules/coros-disk/load ] && . /usr/lib/modules/coros-disk/load
 mount -t ext4 /dev/vda /mnt
 mount -t proc proc /mnt/proc
 chroot /mnt /bin/dash -c 'for i in 3 1 2; do echo "line $i"; done | /usr/bin/sort | /usr/bin/tr a-z A-Z'
@@ -43,8 +55,114 @@ chroot /mnt /usr/bin/sqlite3 /tmp/test.db 'create table t(x integer, y text); be
 chroot /mnt /usr/bin/python3.13 -c 'import json, re, collections; print(json.dumps({"a": [1, 2]}), re.sub("b+", "x", "abbbc"), collections.Counter("hello").most_common(1))'
 chroot /mnt /usr/bin/python3.13 /root/hello.py | cut -d. -f1
 ls -l /mnt/tmp/test.db | awk '{ print ($5 > 10000) }'
+echo "-- lua"
+chroot /mnt /usr/bin/lua5.4 - < /etc/coros-tests/disk-oracle.lua
+echo "-- sqlite3"
+chroot /mnt /usr/bin/sqlite3 /tmp/oracle.db < /etc/coros-tests/disk-oracle.sql
+echo "-- python"
+chroot /mnt /usr/bin/env -i PYTHONHASHSEED=0 /usr/bin/python3.13 - < /etc/coros-tests/disk-oracle.py
+echo "-- coreutils"
+chroot /mnt /bin/dash -c 'cd /tmp && /usr/bin/seq 1 2000 > nums && /usr/bin/sort -rn nums | /usr/bin/head -3 && /usr/bin/wc -l < nums && /usr/bin/sha256sum nums | /usr/bin/cut -c1-16 && /usr/bin/cat nums nums | /usr/bin/sort -n | /usr/bin/uniq -c | /usr/bin/sort -k1,1n -k2,2n | /usr/bin/tail -1'
 umount /mnt/proc
 umount /mnt
+"#;
+
+/// Lua 5.4 on the ext4 disk: arithmetic, strings, sorting, and file I/O under /tmp.
+const ORACLE_LUA: &str = r#"local t = {}
+for i = 1, 1000 do t[i] = (i * 7919) % 1009 end
+table.sort(t)
+print(t[1], t[500], t[1000], #t)
+local s = 0
+for i = 1, 100000 do s = s + i % 7 end
+print(s, string.format("%.10f", math.sqrt(2)), math.maxinteger, 7 // 2, 7 / 2, 2 ^ 10)
+print(("coros"):rep(3, "-"):upper(), ("hello world"):gsub("o", "0"))
+local f = assert(io.open("/tmp/lua.txt", "w"))
+for i = 1, 5000 do f:write(i, " ", i * i, "\n") end
+f:close()
+local n, sum = 0, 0
+for line in io.lines("/tmp/lua.txt") do
+  local _, b = line:match("(%d+) (%d+)")
+  n = n + 1
+  sum = sum + tonumber(b)
+end
+local g = assert(io.open("/tmp/lua.txt", "r"))
+print(n, sum, g:seek("end"), g:seek("set", 10), g:read(5))
+g:close()
+print(os.rename("/tmp/lua.txt", "/tmp/lua2.txt"), io.open("/tmp/lua.txt") == nil)
+print(os.remove("/tmp/lua2.txt"), select(2, os.remove("/tmp/lua2.txt")))
+local keys = {}
+for k in pairs({ a = 1, b = 2, c = 3 }) do keys[#keys + 1] = k end
+table.sort(keys)
+print(table.concat(keys, ","))
+"#;
+
+/// sqlite3 on the ext4 disk: a 5,000-row table with an index, updates, deletes,
+/// an integrity check and a VACUUM (which rewrites the database file).
+const ORACLE_SQL: &str = r#"create table t(id integer primary key, name text, v real);
+with recursive c(n) as (select 1 union all select n + 1 from c where n < 5000) insert into t(name, v) select printf('n%05d', n), n * 0.5 from c;
+create index tn on t(name);
+select count(*), sum(v), min(name), max(name) from t;
+select group_concat(name, ',') from (select name from t where id % 1000 = 0 order by id);
+begin;
+update t set v = v * 2 where id % 2 = 0;
+delete from t where id > 4000;
+commit;
+select count(*), total(v) from t;
+select group_concat(name, ',') from (select name from t order by v desc, id limit 5);
+select name from t where name between 'n00100' and 'n00103' order by name;
+pragma integrity_check;
+vacuum;
+select count(*), sum(length(name)) from t;
+"#;
+
+/// Python 3.13 on the ext4 disk: computation, then files: 200 files written and read
+/// back, a 1 MiB file with seek and truncate, rename, symlink, stat, removal.
+const ORACLE_PYTHON: &str = r#"import base64, bisect, collections, datetime, hashlib, heapq, json, math, os, random, re, struct
+print(sum(i * i for i in range(100000)), math.factorial(30), math.comb(40, 20))
+random.seed(1)
+numbers = [random.randrange(1000000) for _ in range(10000)]
+print(heapq.nsmallest(3, numbers), sorted(numbers)[5000], bisect.bisect(sorted(numbers), 500000))
+print(datetime.date(2025, 1, 1) + datetime.timedelta(days=1000), base64.b64encode(b"coros on ext4").decode())
+print(hashlib.sha256(b"coros" * 1000).hexdigest())
+words = re.findall(r"[a-z]+", "the quick brown fox jumps over the lazy dog the end")
+print(collections.Counter(words).most_common(3), sorted(set(words))[:4])
+print(json.dumps({"b": [1, 2.5, None], "a": "x"}, sort_keys=True))
+base = "/tmp/pydir"
+os.makedirs(base, exist_ok=True)
+for i in range(200):
+    with open(f"{base}/f{i:03}", "wb") as f:
+        f.write(bytes([i % 256]) * (i * 37))
+digest, total = hashlib.sha256(), 0
+for name in sorted(os.listdir(base)):
+    with open(os.path.join(base, name), "rb") as f:
+        data = f.read()
+    total += len(data)
+    digest.update(data)
+print(len(os.listdir(base)), total, digest.hexdigest()[:16])
+with open(f"{base}/big", "wb") as f:
+    for i in range(256):
+        f.write(struct.pack("<I", i) * 1024)
+with open(f"{base}/big", "r+b") as f:
+    f.seek(4096 * 100)
+    print(struct.unpack("<I", f.read(4))[0], f.tell())
+    f.truncate(4096 * 10)
+print(os.path.getsize(f"{base}/big"))
+with open(f"{base}/big", "rb") as f:
+    print(hashlib.md5(f.read()).hexdigest())
+os.rename(f"{base}/f001", f"{base}/renamed")
+os.symlink("renamed", f"{base}/link")
+with open(f"{base}/link", "rb") as f:
+    print(os.readlink(f"{base}/link"), os.path.exists(f"{base}/f001"), f.read())
+st = os.stat(f"{base}/f010")
+print(st.st_size, oct(st.st_mode), st.st_nlink, os.stat(base).st_nlink)
+try:
+    os.rmdir(base)
+except OSError as error:
+    print(type(error).__name__, error.errno)
+for name in os.listdir(base):
+    os.unlink(os.path.join(base, name))
+os.rmdir(base)
+print(os.path.exists(base))
 "#;
 
 /// On `vda` (ext4 made by the host with `hello.txt`, `tree/` of 3,000 files, `keep.bin`):
@@ -388,17 +506,34 @@ fn ext4_bad_input(kernel: &Path, initramfs: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Debian's dash, coreutils, lua5.4, sqlite3 and python3.13 from the run disk; the
-/// sqlite database they write is then checked on the host.
-fn ext4_programs(kernel: &Path, initramfs: &Path) -> Result<(), String> {
+/// Debian's dash, coreutils, lua5.4, sqlite3 and python3.13 from the run disk, on coros
+/// and on Debian's Linux 6.12 (the oracle), each booted with the disk initramfs and its
+/// own copy of the same image: every output line must be the same on both, the lines
+/// of the first part must also be the expected ones, and both images must pass
+/// `e2fsck -fn` afterwards with the databases on them.
+fn ext4_programs(kernel: &Path, _initramfs: &Path) -> Result<(), String> {
     let dir = work_dir("ext4-programs").map_err(|e| format!("{e:#}"))?;
     let source = crate::run_disk::prepare().map_err(|e| format!("{e:#}"))?;
-    let image = dir.join("vda.img");
-    std::fs::copy(&source, &image).map_err(error)?;
-    let drives = [Drive { path: image.clone(), read_only: false }];
+    let linux = crate::debian::linux_kernel().map_err(|e| format!("Debian's Linux kernel: {e:#}"))?;
+    let initramfs = crate::user_harness::prepare_disk_initramfs(&linux).map_err(|e| format!("{e:#}"))?;
     let append = "console=ttyS0 rdinit=/init quiet coros_test=disk-ext4-programs";
-    let output = boot_with_drives(kernel, Some(initramfs), append, &drives, 1, Duration::from_secs(240))?;
-    let got = section(&output, "disk-ext4-programs")?;
+    let mut outputs = Vec::new();
+    for (which, image_path) in [("coros", kernel), ("linux", linux.image.as_path())] {
+        let image = dir.join(format!("vda-{which}.img"));
+        std::fs::copy(&source, &image).map_err(error)?;
+        let drives = [Drive { path: image.clone(), read_only: false }];
+        let output = boot_with_drives(image_path, Some(&initramfs), append, &drives, 1, Duration::from_secs(300)).map_err(|e| format!("{which}: {e}"))?;
+        std::fs::write(dir.join(format!("{which}.log")), &output).map_err(error)?;
+        let got = section(&output, "disk-ext4-programs").map_err(|e| format!("{which}: {e}"))?;
+        fsck_clean(&image).map_err(|e| format!("{which}: {e}"))?;
+        for database in ["/tmp/test.db", "/tmp/oracle.db"] {
+            let stat = debugfs(&image, &format!("stat {database}"))?;
+            if !stat.contains("Size: ") {
+                return Err(format!("{which}: {database} is not on the disk:\n{stat}"));
+            }
+        }
+        outputs.push(got);
+    }
     let lua_sum = host("sha256sum", &[&std::fs::canonicalize(shell::repo_root().join("target/run-disk-tree/root/hello.lua")).map_err(error)?.display().to_string()])?;
     let expected = [
         "LINE 1".to_string(),
@@ -413,11 +548,48 @@ fn ext4_programs(kernel: &Path, initramfs: &Path) -> Result<(), String> {
         "hello from python 3".into(),
         "1".into(),
     ];
-    expect_lines(&got, &expected.iter().map(String::as_str).collect::<Vec<_>>())?;
-    fsck_clean(&image)?;
-    let stat = debugfs(&image, "stat /tmp/test.db")?;
-    if !stat.contains("Size: ") {
-        return Err(format!("the database is not on the disk:\n{stat}"));
+    let coros_lines: Vec<&str> = outputs[0].lines().collect();
+    let first_part: Vec<&str> = coros_lines.iter().copied().take_while(|line| *line != "-- lua").collect();
+    expect_lines(&first_part.join("\n"), &expected.iter().map(String::as_str).collect::<Vec<_>>())?;
+    compare_with_linux(&outputs[0], &outputs[1])
+}
+
+/// Every line of coros' output equals Linux's; else the first difference, both outputs.
+pub fn compare_with_linux(coros: &str, linux: &str) -> Result<(), String> {
+    let (ours, theirs): (Vec<&str>, Vec<&str>) = (coros.lines().collect(), linux.lines().collect());
+    for index in 0..ours.len().max(theirs.len()) {
+        let (a, b) = (ours.get(index), theirs.get(index));
+        if a != b {
+            return Err(format!(
+                "line {} differs: coros {:?}, Linux {:?}\n--- coros\n{coros}--- Linux\n{linux}",
+                index + 1,
+                a.copied().unwrap_or("(no line)"),
+                b.copied().unwrap_or("(no line)")
+            ));
+        }
+    }
+    for marker in ["-- lua", "-- sqlite3", "-- python", "-- coreutils"] {
+        let at = ours.iter().position(|line| *line == marker).ok_or_else(|| format!("no `{marker}` section"))?;
+        if ours.get(at + 1).is_none_or(|line| line.starts_with("-- ")) {
+            return Err(format!("the `{marker}` section is empty"));
+        }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comparison_finds_the_first_difference() {
+        let linux = "a\n-- lua\n1\n-- sqlite3\n2\n-- python\n3\n-- coreutils\n4\n";
+        assert_eq!(compare_with_linux(linux, linux), Ok(()));
+        let error = compare_with_linux(&linux.replace("\n3\n", "\nx\n"), linux).unwrap_err();
+        assert!(error.starts_with("line 7 differs: coros \"x\", Linux \"3\""), "{error}");
+        let error = compare_with_linux("a\n", "a\nb\n").unwrap_err();
+        assert!(error.starts_with("line 2 differs: coros \"(no line)\", Linux \"b\""), "{error}");
+        let empty = "-- lua\n-- sqlite3\n2\n-- python\n3\n-- coreutils\n4\n";
+        assert_eq!(compare_with_linux(empty, empty), Err("the `-- lua` section is empty".into()));
+    }
 }

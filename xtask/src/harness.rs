@@ -10,9 +10,10 @@
 //! 4. user: each user-level test (`user_tests::USER_TESTS`) booted on Debian's Linux (the
 //!    oracle) and on coros with the same initramfs, outputs compared; the coros side is
 //!    skipped (counted as skipped, never as passed) while coros has no user space;
-//! 5. bench: one test, `bench-smoke`: the `make bench` suite with one repetition and
-//!    tiny counts (both kernels boot in both modes and report every metric; the JSON and
-//!    SVG files are written to a temporary directory). Never a measurement.
+//! 5. bench: `bench-smoke`, the `make bench` suite with one repetition and tiny counts
+//!    (both kernels boot in both modes and report every metric; the JSON and SVG files
+//!    are written to a temporary directory), and `bench-disk-smoke`, the disk benchmark
+//!    at its tiny scale on both kernels. Never a measurement.
 //!
 //! Why one harness: CI and people run the same `make test`, and its last line is the
 //! one-glance answer. Problems of the harness itself (missing prerequisites, a kernel
@@ -517,29 +518,38 @@ fn user_layer(filter: Option<&str>, jobs: usize) -> LayerReport {
     }
 }
 
-/// The name of the bench layer's one test.
-const BENCH_SMOKE: &str = "bench-smoke";
+/// A smoke run: `Err` says what is wrong.
+type Smoke = fn() -> Result<(), String>;
 
-/// The smoke run of the benchmark harness (see the module docs).
+/// The bench layer's tests: the suite's smoke and the disk benchmark's smoke.
+const BENCH_SMOKES: &[(&str, Smoke)] =
+    &[("bench-smoke", crate::bench::smoke), ("bench-disk-smoke", crate::bench_disk::smoke)];
+
+/// The smoke runs of the benchmark harness (see the module docs).
 fn bench_layer(filter: Option<&str>) -> LayerReport {
-    if filter.is_some_and(|filter| !BENCH_SMOKE.contains(filter)) {
+    let selected: Vec<_> = BENCH_SMOKES.iter().filter(|(name, _)| filter.is_none_or(|filter| name.contains(filter))).collect();
+    if selected.is_empty() {
         return LayerReport::skipped("bench", "no bench test matches the filter".into());
     }
     println!("---- bench smoke (coros and Linux, tiny counts) ----");
-    let started = std::time::Instant::now();
-    match crate::bench::smoke() {
-        Ok(()) => {
-            println!("bench {BENCH_SMOKE} ... ok ({:.1} s)", started.elapsed().as_secs_f64());
-            LayerReport::ran("bench", Tally::passed(1))
-        }
-        Err(why) => {
-            println!("bench {BENCH_SMOKE} ... FAILED ({:.1} s):", started.elapsed().as_secs_f64());
-            for line in why.lines() {
-                println!("    | {line}");
+    let mut tally = Tally::default();
+    for (name, smoke) in selected {
+        let started = std::time::Instant::now();
+        match smoke() {
+            Ok(()) => {
+                println!("bench {name} ... ok ({:.1} s)", started.elapsed().as_secs_f64());
+                tally.passed += 1;
             }
-            LayerReport::ran("bench", Tally::failed(1))
+            Err(why) => {
+                println!("bench {name} ... FAILED ({:.1} s):", started.elapsed().as_secs_f64());
+                for line in why.lines() {
+                    println!("    | {line}");
+                }
+                tally.failed += 1;
+            }
         }
     }
+    LayerReport::ran("bench", tally)
 }
 
 /// "1 test", "2 tests".

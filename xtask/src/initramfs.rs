@@ -530,16 +530,15 @@ fn add_debian_files(archive: &mut Archive, root: &Path, prefixes: &[&str]) -> Re
     Ok(())
 }
 
-/// Writes the archive to [`initramfs_path`] (only when its bytes changed) and returns
-/// the path.
-pub fn write(archive: &Archive) -> Result<PathBuf> {
-    let path = initramfs_path();
+/// Writes the archive to `path` (e.g. [`initramfs_path`]; only when its bytes changed)
+/// and returns the path.
+pub fn write(archive: &Archive, path: &Path) -> Result<PathBuf> {
     let bytes = archive.to_bytes();
-    if std::fs::read(&path).ok().as_deref() != Some(&bytes[..]) {
-        std::fs::write(&path, &bytes)
+    if std::fs::read(path).ok().as_deref() != Some(&bytes[..]) {
+        std::fs::write(path, &bytes)
             .with_context(|| format!("could not write {}", path.display()))?;
     }
-    Ok(path)
+    Ok(path.to_path_buf())
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 //! `run-linux`, `initramfs` (see `--help`).
 
 mod bench;
+mod bench_disk;
 mod bench_results;
 mod bench_suite;
 mod bench_svg;
@@ -17,6 +18,7 @@ mod disk_tests;
 mod harness;
 mod initramfs;
 mod kernel_build;
+mod linux_modules;
 mod prereqs;
 mod qemu;
 mod qemu_tests;
@@ -94,6 +96,9 @@ enum Task {
         /// Skip the concurrency sweep at -smp 4 (part of full runs otherwise).
         #[arg(long)]
         no_smp4: bool,
+        /// Only the disk benchmark (ext4 on virtio-blk, coros vs Linux).
+        #[arg(long, conflicts_with = "syscalls_only")]
+        disk_only: bool,
     },
 }
 
@@ -186,9 +191,9 @@ fn execute(task: Task) -> Result<ExitCode> {
             host_timeout: Duration::ZERO,
             miri_timeout: Duration::from_secs(1800),
         }))),
-        Task::Bench { quick, syscalls_only, no_smp4 } => {
+        Task::Bench { quick, syscalls_only, no_smp4, disk_only } => {
             prereqs::ensure(Need::Base, false)?;
-            Ok(exit_code(bench::run(&bench::Options { quick, syscalls_only, no_smp4 })?))
+            Ok(exit_code(bench::run(&bench::Options { quick, syscalls_only, no_smp4, disk_only })?))
         }
         Task::Test(args) => Ok(exit_code(harness::run(&harness::Options {
             filter: args.filter,

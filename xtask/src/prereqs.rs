@@ -64,7 +64,8 @@ pub const BASE_PACKAGES: &[Package] = &[
     },
     // The user-level tests fetch Debian's riscv64 busybox and Linux kernel with a private
     // apt configuration and unpack them with `dpkg -x` (xtask/src/debian.rs). Debian's
-    // riscv64 kernel is an uncompressed Image, so no gzip/zstd/xz tool is needed.
+    // riscv64 kernel is an uncompressed Image, so no gzip/zstd tool is needed; its
+    // modules are `.ko.xz` (see xz-utils below).
     Package {
         name: "apt",
         probe: Probe::Binary("apt-get"),
@@ -74,6 +75,18 @@ pub const BASE_PACKAGES: &[Package] = &[
         name: "dpkg",
         probe: Probe::Binary("dpkg-deb"),
         purpose: "unpacking Debian riscv64 packages (`dpkg -x`)",
+    },
+    // The disk images of the disk tests and benchmarks (`mke2fs`, `e2fsck`, `debugfs`).
+    Package {
+        name: "e2fsprogs",
+        probe: Probe::File("/usr/sbin/mke2fs"),
+        purpose: "making and checking the ext4 disk images (mke2fs, e2fsck, debugfs)",
+    },
+    // Linux's virtio-blk and ext4 modules (`.ko.xz`) for the disk oracle and benchmark.
+    Package {
+        name: "xz-utils",
+        probe: Probe::Binary("xz"),
+        purpose: "decompressing Linux's kernel modules for the disk oracle (`xz -d`)",
     },
 ];
 

@@ -29,6 +29,7 @@ pub const USER_PROGRAMS: &[&str] = &[
     "abi-pipes-poll",
     "abi-stress",
     "bench-syscalls",
+    "bench-disk",
 ];
 
 /// Builds every user program; returns their paths.

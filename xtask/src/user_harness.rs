@@ -42,6 +42,28 @@ pub struct Counts {
 
 /// Fetches busybox, builds the user programs and writes the initramfs; returns its path.
 pub fn prepare_initramfs() -> Result<PathBuf> {
+    let archive = test_archive()?;
+    let path = initramfs::write(&archive, &initramfs::initramfs_path())?;
+    println!("initramfs: {}", display_path(&path));
+    Ok(path)
+}
+
+/// The disk variant of the initramfs (`target/initramfs-disk.cpio`): the test archive
+/// plus the Linux modules that let Debian's kernel mount ext4 from `/dev/vda`
+/// (`linux_modules`). The disk benchmark and the ext4 program oracle boot both kernels
+/// with it, so both unpack the same archive (coros ignores the modules).
+pub fn prepare_disk_initramfs(linux: &debian::LinuxKernel) -> Result<PathBuf> {
+    let mut archive = test_archive()?;
+    let modules = crate::linux_modules::disk_modules(linux)?;
+    crate::linux_modules::add_to_archive(&mut archive, &modules)?;
+    let path = initramfs::write(&archive, &shell::target_dir().join("initramfs-disk.cpio"))?;
+    let names: Vec<&str> = modules.iter().map(|(name, _)| name.as_str()).collect();
+    println!("initramfs: {} (Linux modules: {})", display_path(&path), names.join(" "));
+    Ok(path)
+}
+
+/// Fetches busybox, builds the user programs and assembles the test archive.
+fn test_archive() -> Result<initramfs::Archive> {
     let unpacked = debian::fetch(INITRAMFS_PACKAGES)
         .context("could not fetch Debian's busybox-static (riscv64, trixie)")?;
     let names: Vec<&str> = initramfs::DEBIAN_FILES.iter().map(|(package, _)| *package).collect();
@@ -64,15 +86,14 @@ pub fn prepare_initramfs() -> Result<PathBuf> {
     let mut tests: Vec<(&str, &str)> = crate::user_tests::all().map(|test| (test.name, test.command)).collect();
     tests.extend_from_slice(crate::bench::INITRAMFS_BENCHMARKS);
     tests.extend_from_slice(crate::disk_tests::INITRAMFS_SCRIPTS);
-    let archive = initramfs::assemble(&initramfs::Contents {
+    let disk_benchmarks = crate::bench_disk::initramfs_scripts();
+    tests.extend(disk_benchmarks.iter().map(|(name, script)| (*name, script.as_str())));
+    initramfs::assemble(&initramfs::Contents {
         busybox_root: &unpacked[0].root,
         debian: &debian,
         programs: &programs,
         tests: &tests,
-    })?;
-    let path = initramfs::write(&archive)?;
-    println!("initramfs: {}", display_path(&path));
-    Ok(path)
+    })
 }
 
 /// Fetches Debian's kernel; returns the bootable image.

@@ -64,6 +64,11 @@ pub struct VirtioDisk {
 type Done = (Request, Result<(), Errno>);
 
 impl VirtioDisk {
+    /// Requests the device holds right now.
+    pub fn in_flight_now(&self) -> usize {
+        self.in_flight_now.load(Ordering::Relaxed)
+    }
+
     pub fn new(name: String, irq: u32, mut device: Device) -> Self {
         device.enable_interrupts();
         Self {

@@ -128,6 +128,9 @@ pub fn unmount(dev: u64) -> Result<()> {
     let Some(mounted) = mounted_by_dev(dev) else { return Ok(()) };
     mounted.fs.unmount()?;
     coroutine::block_on(mounted.disk.sync()).unwrap_or(Err(Errno::EIO))?;
+    // Like Linux on the last close of a block device: its cached blocks go, so a
+    // mount after this one reads the disk again (a cold cache).
+    mounted.disk.cache.shrink();
     MOUNTED.lock().retain(|other| !Arc::ptr_eq(other, &mounted));
     super::disk_file_system_mounted(false);
     Ok(())

@@ -7,7 +7,8 @@
 //! `/proc/coros/counters` is coros' own (Linux has no such file): traps, system calls,
 //! page-table (`satp`) switches and interrupts since boot, one `name value` per line,
 //! read by `user/bench-syscalls` before and after each workload to report them per
-//! operation.
+//! operation. Per virtio-blk disk it also has `vdX_requests`, `vdX_in_flight` (now),
+//! `vdX_max_in_flight` (since boot) and `vdX_flushes`, which `user/bench-disk` reads.
 //!
 //! `MemFree` counts free frames *and* the free bytes inside the kernel heap: the heap
 //! takes a reserve of frames at boot, so counting frames alone would hide every kernel
@@ -177,16 +178,29 @@ fn generate(node: Node) -> Result<Vec<u8>> {
         Node::Global("version") => format!("Linux version 6.12.0-coros (coros {}) #1 SMP\n", env!("CARGO_PKG_VERSION")),
         Node::Global("loadavg") => format!("0.00 0.00 0.00 1/{} {}\n", crate::process::thread_count(), 1),
         Node::Global("stat") => String::from("cpu  0 0 0 0 0 0 0 0 0 0\n"),
-        Node::Global("filesystems") => String::from("nodev\ttmpfs\nnodev\tdevtmpfs\nnodev\tproc\nnodev\tsysfs\n"),
+        Node::Global("filesystems") => String::from("nodev\ttmpfs\nnodev\tdevtmpfs\nnodev\tproc\nnodev\tsysfs\n\text4\n"),
         Node::CorosFile("counters") => {
             use core::sync::atomic::Ordering::Relaxed;
-            format!(
+            let mut text = format!(
                 "traps {}\nsyscalls {}\nsatp_switches {}\ninterrupts {}\n",
                 crate::trap::traps(),
                 crate::syscall::SYSCALLS.load(Relaxed),
                 crate::process::run::PAGE_TABLE_SWITCHES.load(Relaxed),
                 crate::trap::INTERRUPTS.load(Relaxed)
-            )
+            );
+            // Per disk: requests completed, in flight now, the most in flight at once
+            // since boot, FLUSH requests (`user/bench-disk` samples `_in_flight`).
+            for disk in crate::drivers::virtio_blk::disks() {
+                text += &format!(
+                    "{0}_requests {1}\n{0}_in_flight {2}\n{0}_max_in_flight {3}\n{0}_flushes {4}\n",
+                    disk.name,
+                    disk.completed.load(Relaxed),
+                    disk.in_flight_now(),
+                    disk.max_in_flight.load(Relaxed),
+                    disk.flushes.load(Relaxed)
+                );
+            }
+            text
         }
         Node::SysFile("kernel/ostype") => String::from("Linux\n"),
         Node::SysFile("kernel/osrelease") => String::from("6.12.0-coros\n"),
