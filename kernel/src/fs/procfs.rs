@@ -182,11 +182,12 @@ fn generate(node: Node) -> Result<Vec<u8>> {
         Node::CorosFile("counters") => {
             use core::sync::atomic::Ordering::Relaxed;
             let mut text = format!(
-                "traps {}\nsyscalls {}\nsatp_switches {}\ninterrupts {}\n",
+                "traps {}\nsyscalls {}\nsatp_switches {}\ninterrupts {}\ntlb_shootdowns {}\n",
                 crate::trap::traps(),
                 crate::syscall::SYSCALLS.load(Relaxed),
                 crate::process::run::PAGE_TABLE_SWITCHES.load(Relaxed),
-                crate::trap::INTERRUPTS.load(Relaxed)
+                crate::trap::INTERRUPTS.load(Relaxed),
+                crate::process::run::SHOOTDOWNS.load(Relaxed)
             );
             // Per disk: requests completed, in flight now, the most in flight at once
             // since boot, FLUSH requests (`user/bench-disk` samples `_in_flight`).

@@ -187,6 +187,13 @@ pub struct Thread {
     pub user_nanos: core::sync::atomic::AtomicU64,
     /// Nanoseconds spent handling its system calls and faults.
     pub system_nanos: core::sync::atomic::AtomicU64,
+    /// This thread took permissions away from (or moved) mappings of its address space
+    /// at this TLB epoch: before it returns to user mode, every other hart running the
+    /// same space must have flushed (0: nothing to wait for). See `run::shoot_down`.
+    pub shootdown_epoch: core::sync::atomic::AtomicU64,
+    /// The hart running this thread in user mode, plus one (0: not in user mode), so a
+    /// signal or an exit posted from another hart can interrupt it with an IPI.
+    pub in_user_on: core::sync::atomic::AtomicUsize,
 }
 
 impl Thread {
@@ -290,10 +297,17 @@ impl Process {
 impl Thread {
     /// Wakes the thread's task if it is blocked (to notice a signal or an exit).
     pub fn kick(&self) {
-        self.signal_hint.store(true, Ordering::Release);
+        self.signal_hint.store(true, Ordering::SeqCst);
         let waker = self.inner.lock().waker.clone();
         if let Some(waker) = waker {
             waker.wake();
+        }
+        // Running user code on another hart: interrupt it (its trap back delivers).
+        // The user loop publishes `in_user_on` before it re-reads `signal_hint`, and
+        // both sides are SeqCst, so one of them sees the other.
+        let on = self.in_user_on.load(Ordering::SeqCst);
+        if on != 0 && on - 1 != arch::hart::id() {
+            arch::hart::send_ipi(on - 1);
         }
     }
 }

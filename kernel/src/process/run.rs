@@ -137,6 +137,9 @@ fn entering_user_mode(hart: usize) {
 fn left_user_mode(hart: usize) {
     USER_EPOCH[hart].store(u64::MAX, Ordering::SeqCst);
     crate::memory::reclaim_quarantined_frames();
+    if SHOOTDOWNS_WAITING.load(Ordering::SeqCst) != 0 {
+        LEFT_USER_MODE.wake_all();
+    }
 }
 
 /// Flushes this hart's TLB if `space` changed mappings since the last flush. Called
@@ -144,11 +147,66 @@ fn left_user_mode(hart: usize) {
 /// this hart has the space installed.
 pub fn flush_tlb_if_needed(space: &mut super::UserSpace) {
     if space.take_tlb_flush() {
-        note_user_mapping_change();
+        let epoch = note_user_mapping_change();
         // SAFETY: sfence.vma only drops cached translations.
         unsafe { arch::paging::flush_tlb() };
+        // Other harts may run this space's threads with the old translations: the
+        // current thread waits for them before it returns to user mode.
+        if let Some(thread) = super::current() {
+            if thread.process.satp.load(Ordering::Relaxed) == space.satp() {
+                thread.shootdown_epoch.fetch_max(epoch, Ordering::SeqCst);
+            }
+        }
     }
 }
+
+/// Tasks waiting in [`shoot_down`] (so leaving user mode wakes them only when needed).
+static SHOOTDOWNS_WAITING: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+/// Woken when a hart leaves user mode while a shootdown waits.
+static LEFT_USER_MODE: ksync::WaitQueue = ksync::WaitQueue::new();
+
+/// The harts (a bit mask) running user code of the page table `satp` with a TLB older
+/// than `epoch`.
+fn harts_lagging(satp: usize, epoch: u64) -> u64 {
+    (0..arch::layout::MAX_HARTS)
+        .filter(|&hart| INSTALLED_SATP[hart].load(Ordering::SeqCst) == satp && USER_EPOCH[hart].load(Ordering::SeqCst) < epoch)
+        .fold(0, |mask, hart| mask | 1 << hart)
+}
+
+/// A TLB shootdown without spinning: if `thread` took permissions away from its
+/// address space (mprotect, munmap, copy-on-write at fork, a copy-on-write break), the
+/// other harts running that space in user mode get an IPI, and the thread's task
+/// sleeps until each has left user mode (its trap back flushes before it enters
+/// again). Linux's `flush_tlb_mm` waits for the same acknowledgement, spinning.
+async fn shoot_down(thread: &Thread) {
+    let epoch = thread.shootdown_epoch.swap(0, Ordering::SeqCst);
+    if epoch == 0 {
+        return;
+    }
+    let satp = thread.process.satp.load(Ordering::Acquire);
+    let lagging = harts_lagging(satp, epoch);
+    if lagging == 0 {
+        return;
+    }
+    SHOOTDOWNS.fetch_add(1, Ordering::Relaxed);
+    for hart in (0..arch::layout::MAX_HARTS).filter(|hart| lagging & 1 << hart != 0) {
+        arch::hart::send_ipi(hart);
+    }
+    SHOOTDOWNS_WAITING.fetch_add(1, Ordering::SeqCst);
+    core::future::poll_fn(|cx| {
+        LEFT_USER_MODE.register(cx.waker());
+        if harts_lagging(satp, epoch) == 0 {
+            core::task::Poll::Ready(())
+        } else {
+            core::task::Poll::Pending
+        }
+    })
+    .await;
+    SHOOTDOWNS_WAITING.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// TLB shootdowns that had to wait for another hart (for /proc/coros/counters).
+pub static SHOOTDOWNS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
 /// Spawns the task of `thread`, which starts in user mode with `context`.
 pub fn spawn_thread(thread: Arc<Thread>, context: UserContext) {
@@ -184,10 +242,17 @@ pub async fn user_loop(thread: Arc<Thread>, mut context: UserContext) {
         }
         install_address_space(&thread);
         let hart = arch::hart::id();
+        thread.in_user_on.store(hart + 1, Ordering::SeqCst);
+        if thread.signal_hint.load(Ordering::SeqCst) {
+            // Posted since delivery looked (its sender may have missed `in_user_on`).
+            thread.in_user_on.store(0, Ordering::Relaxed);
+            continue;
+        }
         entering_user_mode(hart);
         let entered = arch::timer::ticks();
         let cause = arch::user::enter(&mut context);
         let returned = arch::timer::ticks();
+        thread.in_user_on.store(0, Ordering::Relaxed);
         left_user_mode(hart);
         thread.user_nanos.fetch_add(ticks_to_nanos(returned - entered), Ordering::Relaxed);
         match cause {
@@ -237,6 +302,10 @@ pub async fn user_loop(thread: Arc<Thread>, mut context: UserContext) {
                     alloc::boxed::Box::pin(wait_for_file_page(&thread, wait)).await;
                 }
             }
+        }
+        // Other harts must drop what this thread's system call or fault took away.
+        if thread.shootdown_epoch.load(Ordering::Relaxed) != 0 {
+            shoot_down(&thread).await;
         }
         // Preemption: past the time slice, let other tasks of this hart run.
         if crate::runtime::now() >= slice_end {

@@ -510,5 +510,82 @@ fn main() {
         workers.into_iter().for_each(|h| h.join().unwrap());
         format!("{threads:?}")
     });
+    check("mprotect stops a writer thread (on another hart when there is one)", in_child(mprotect_stops_writer));
+    check("a signal and exit_group reach a thread spinning in user mode", in_child(interrupt_spinner));
     check("done", "ok");
+}
+
+static WRITER_FAULTED: AtomicU32 = AtomicU32::new(0);
+
+extern "C" fn writer_fault(_signo: i32) {
+    WRITER_FAULTED.store(1, SeqCst);
+    // SAFETY: ends this thread alone; the process goes on.
+    unsafe { libc::syscall(libc::SYS_exit, 0) };
+}
+
+/// A thread keeps incrementing a counter in a page; the main thread makes the page
+/// read-only. Once mprotect has returned, no write may land any more (on a multi-hart
+/// machine the writer runs on another hart, whose TLB must be shot down): the writer
+/// faults, and the counter stays still. Exits 7 if so, 8 if the counter moved, 9 if
+/// the writer never faulted.
+fn mprotect_stops_writer() -> i32 {
+    // SAFETY: installs a plain handler; an anonymous private page.
+    let page = unsafe {
+        libc::signal(libc::SIGSEGV, writer_fault as usize);
+        libc::mmap(std::ptr::null_mut(), 4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+    } as *mut u64;
+    let address = page as usize;
+    std::thread::spawn(move || loop {
+        let counter = address as *mut u64;
+        // SAFETY: the page is mapped for the life of the process.
+        unsafe { counter.write_volatile(counter.read_volatile() + 1) };
+    });
+    // SAFETY: as above (reads only).
+    while unsafe { page.read_volatile() } < 100_000 {}
+    // SAFETY: the page is ours.
+    unsafe { libc::mprotect(page as *mut libc::c_void, 4096, libc::PROT_READ) };
+    // SAFETY: reads of a readable page.
+    let before = unsafe { page.read_volatile() };
+    sleep_ms(50);
+    // SAFETY: as above.
+    let after = unsafe { page.read_volatile() };
+    match (before == after, WRITER_FAULTED.load(SeqCst)) {
+        (true, 1) => 7,
+        (false, _) => 8,
+        _ => 9,
+    }
+}
+
+static SPINS: AtomicUsize = AtomicUsize::new(0);
+static SPINNER_SIGNALLED: AtomicU32 = AtomicU32::new(0);
+
+extern "C" fn spinner_signal(_signo: i32) {
+    SPINNER_SIGNALLED.store(1, SeqCst);
+}
+
+/// A thread spins without system calls (on another hart when there is one); a signal
+/// sent to it must run its handler promptly, and exit_group from the main thread must
+/// end the process although the spinner never enters the kernel by itself. Exits 5
+/// (the handler ran within a second), or 6 (it did not); a hang is the failure.
+fn interrupt_spinner() -> i32 {
+    // SAFETY: a plain handler that only stores to an atomic.
+    unsafe { libc::signal(libc::SIGUSR1, spinner_signal as usize) };
+    let (tid_sender, tid_receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        // SAFETY: gettid has no preconditions.
+        tid_sender.send(unsafe { libc::syscall(libc::SYS_gettid) } as i32).unwrap();
+        loop {
+            SPINS.fetch_add(1, SeqCst);
+        }
+    });
+    let tid = tid_receiver.recv().unwrap();
+    while SPINS.load(SeqCst) < 100_000 {}
+    // SAFETY: tgkill of a thread of this process.
+    unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), tid, libc::SIGUSR1) };
+    let start = monotonic_ns();
+    while SPINNER_SIGNALLED.load(SeqCst) == 0 && monotonic_ns() - start < 1_000_000_000 {
+        std::hint::spin_loop();
+    }
+    // in_child's exit is exit_group: it must stop the spinner too.
+    if SPINNER_SIGNALLED.load(SeqCst) == 1 { 5 } else { 6 }
 }
