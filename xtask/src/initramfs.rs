@@ -336,6 +336,9 @@ if [ -n "$name" ]; then
     exit 1
 fi
 echo "coros-init: no coros_test= on the command line: shell on the console (poweroff -f quits)"
+if [ -b /dev/vda ]; then
+    echo "coros-init: a disk is attached: mount -t ext4 /dev/vda /mnt && chroot /mnt /bin/dash"
+fi
 sh
 poweroff -f
 "#;

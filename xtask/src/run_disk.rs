@@ -58,6 +58,11 @@ pub fn prepare() -> Result<PathBuf> {
             std::os::unix::fs::symlink(target, &path)?;
         }
     }
+    // What Debian's python3-minimal adds: the name users type.
+    let python3 = tree.join("usr/bin/python3");
+    if !python3.exists() {
+        std::os::unix::fs::symlink("python3.13", &python3)?;
+    }
     for dir in ["tmp", "proc", "dev", "root", "etc"] {
         std::fs::create_dir_all(tree.join(dir))?;
     }
