@@ -191,6 +191,7 @@ i=0; while [ $i -lt 1000 ]; do rm /mnt/many/f$i; i=$((i+2)); done
 rm /mnt/tree/file-1*
 for w in 1 2 3 4; do (j=0; while [ $j -lt 50 ]; do echo "writer $w line $j" >> /mnt/shared.log; echo $j > /mnt/w$w; j=$((j+1)); done) & done
 wait
+cp /usr/bin/data-pipe /mnt/data-pipe && /mnt/data-pipe
 echo "shared.log lines: $(wc -l < /mnt/shared.log)"
 echo "many: $(ls /mnt/many | wc -l)  tree: $(ls /mnt/tree | wc -l)"
 df -k /mnt | tail -1 | awk '{ print "df: total", ($2 > 100000), "used", ($3 > 60000) }'
@@ -403,6 +404,7 @@ fn ext4_rw(kernel: &Path, initramfs: &Path) -> Result<(), String> {
         "hello from the host".into(),
         "tree entries: 3000".into(),
         format!("keep.bin: {}", &keep_sum[..16]),
+        "pipe into an untouched .data page: 10 bytes 0123456789".into(),
         "shared.log lines: 200".into(),
         format!("many: 500  tree: {}", 3000 - removed),
         "df: total 1 used 1".into(),

@@ -30,6 +30,7 @@ pub const USER_PROGRAMS: &[&str] = &[
     "abi-stress",
     "bench-syscalls",
     "bench-disk",
+    "data-pipe",
 ];
 
 /// Builds every user program; returns their paths.

@@ -49,6 +49,50 @@ impl UserMemory {
         self.access(|space| space.write(VirtAddr(va), data))
     }
 
+    /// Makes `[va, va + len)` writable by the kernel's copies without waiting: file
+    /// pages still being read from a disk are awaited here (asynchronously, no lock
+    /// held). Called before a side effect that a failed copy could not undo (data taken
+    /// from a pipe), so the copy after it does not stop for a file page. Other faults
+    /// are left to that copy, which reports them as before.
+    pub async fn prepare_write(&self, va: usize, len: usize) {
+        // Only disk file systems have file pages that are not ready at once.
+        if !crate::fs::disk_file_systems_mounted() {
+            return;
+        }
+        loop {
+            let request = {
+                let mut space = self.0.lock();
+                let result = space.fault_in(VirtAddr(va), len, mm::user::Access::Write);
+                crate::process::run::flush_tlb_if_needed(&mut space);
+                match result {
+                    Err(Errno::ERESTART_ON_STACK) => space.take_pending_wait().and_then(|va| space.file_page_request(va)),
+                    _ => return,
+                }
+            };
+            let Some((file, index)) = request else { return };
+            let Ok(pa) = super::file_pages::wait_file_page(file, index).await else { return };
+            // The page stays in its file's cache; the retry maps it from there.
+            mm::PhysFrames::release(&mut crate::memory::KernelFrames, pa);
+        }
+    }
+
+    /// Whether a copy to `[va, va + len)` can go ahead without waiting for a file page
+    /// (faulting the range in): false tells a synchronous fast path with side effects
+    /// to take the asynchronous path, which waits first ([`UserMemory::prepare_write`]).
+    pub fn ready_for_write(&self, va: usize, len: usize) -> bool {
+        if !crate::fs::disk_file_systems_mounted() {
+            return true;
+        }
+        let mut space = self.0.lock();
+        let result = space.fault_in(VirtAddr(va), len, mm::user::Access::Write);
+        crate::process::run::flush_tlb_if_needed(&mut space);
+        if result == Err(Errno::ERESTART_ON_STACK) {
+            space.take_pending_wait();
+            return false;
+        }
+        true
+    }
+
     /// Runs `operation` on the space. When it stops at a file page that is still being
     /// read from a disk (`ERESTART_ON_STACK`) and this call runs on a coroutine stack,
     /// waits for the page without the space's lock and tries again; off a stack the

@@ -748,6 +748,9 @@ async fn read_into_user(thread: &Thread, file: &Arc<OpenFile>, buffer: usize, co
     let mut total = 0;
     while total < count {
         let chunk = (count - total).min(IO_CHUNK);
+        // Data taken from a pipe or terminal cannot be put back if the copy below had to
+        // stop for a file page of the buffer: wait for such pages first.
+        memory.prepare_write(buffer + total, chunk).await;
         let mut kernel = vec![0u8; chunk];
         let read = match offset {
             Some(offset) => interruptible(file.pread(&mut kernel, offset + total as i64)).await,
@@ -846,6 +849,11 @@ pub fn read_now(thread: &Thread, fd: i32, buffer: usize, count: usize) -> Option
     };
     if file.inode().kind() == FileType::Directory {
         return Some(Err(Errno::EISDIR));
+    }
+    // What is read cannot be put back: if the buffer needs a file page first, the
+    // asynchronous path waits for it before reading.
+    if !memory(thread).ready_for_write(buffer, count) {
+        return None;
     }
     with_stack_buffer(count, |kernel| {
         let mut cx = core::task::Context::from_waker(core::task::Waker::noop());

@@ -123,6 +123,14 @@ impl<F: PhysFrames> AddressSpace<F> {
         Ok(string)
     }
 
+    /// Faults in every page of `[va, va + len)` for `access`, as a copy would, without
+    /// copying: `ERESTART_ON_STACK` (with `take_pending_wait` set) at a file page still
+    /// being read, `EFAULT` at a page user code could not access that way. Lets a
+    /// caller that cannot undo its side effects (a pipe read) wait for file pages first.
+    pub fn fault_in(&mut self, va: VirtAddr, len: usize, access: Access) -> Result<()> {
+        self.for_each_piece(va, len, access, |_, _, _| {})
+    }
+
     /// Allocates every page of `[start, start + len)` now, as user code would fault it
     /// (writable private pages get their own copy). `ENOMEM` if part of the range is
     /// not mapped or memory runs out. Pages the area forbids all access to are skipped.
