@@ -312,6 +312,14 @@ pub struct InodeInfo {
     pub ctime: u32,
     pub mtime: u32,
     pub btime: u32,
+    /// coros patch: the full timestamps (seconds with the epoch bits of `i_*time_extra`,
+    /// nanoseconds) where the inode has room for them; the `u32` fields above keep only
+    /// the low 32 bits of the seconds.
+    pub atime_ts: Ext4Timestamp,
+    pub ctime_ts: Ext4Timestamp,
+    pub mtime_ts: Ext4Timestamp,
+    /// `None` if the inode is too small to hold a creation time.
+    pub btime_ts: Option<Ext4Timestamp>,
     /// Persistent ext4 change attribute used to invalidate directory state.
     pub change_attribute: u64,
     pub project_id: u32,
@@ -1183,6 +1191,10 @@ where
             ctime: inode.i_ctime,
             mtime: inode.i_mtime,
             btime: inode.i_crtime,
+            atime_ts: inode.atime_ts(self.filesystem.inode_disk_size()),
+            ctime_ts: inode.ctime_ts(self.filesystem.inode_disk_size()),
+            mtime_ts: inode.mtime_ts(self.filesystem.inode_disk_size()),
+            btime_ts: inode.crtime_ts(self.filesystem.inode_disk_size()),
             change_attribute: inode.version(self.filesystem.inode_disk_size()),
             project_id: inode.i_projid,
             flags: InodeFlags::from_bits_retain(inode.i_flags & Ext4Inode::EXT4_FL_USER_VISIBLE),
