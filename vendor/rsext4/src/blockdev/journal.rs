@@ -16,7 +16,7 @@ use crate::{
             JBD2_FEATURE_COMPAT_CHECKSUM, JBD2_FEATURE_INCOMPAT_64BIT,
             JBD2_FEATURE_INCOMPAT_CSUM_V2, JBD2_FEATURE_INCOMPAT_CSUM_V3,
             JBD2_FEATURE_INCOMPAT_REVOKE, JBD2_MAGIC, JBD2DEVSYSTEM, Jbd2ChecksumMode,
-            Jbd2RunningTransaction, Jbd2Update, JournalSuperBlock,
+            Jbd2RunningTransaction, Jbd2Update, JournalSuperBlock, Savepoint,
         },
     },
     runtime::{Clock, JournalReplayPhase},
@@ -34,7 +34,7 @@ struct ActiveJournalHandle {
     revoke_credits_remaining: usize,
     transaction_credits_at_start: usize,
     touched_metadata_blocks: Vec<AbsoluteBN>,
-    queue_snapshot: Vec<Jbd2Update>,
+    queue_snapshot: Savepoint,
     revoke_snapshot: Vec<AbsoluteBN>,
 }
 
@@ -220,16 +220,7 @@ impl<B: BlockIo> Jbd2Dev<B> {
                 .running_transaction
                 .revoked_blocks
                 .retain(|block| *block != update.0);
-            if let Some(existing) = system
-                .running_transaction
-                .updates
-                .iter_mut()
-                .find(|queued| queued.0 == update.0)
-            {
-                *existing = update;
-            } else {
-                system.running_transaction.updates.push(update);
-            }
+            system.running_transaction.updates.upsert(update);
             return Ok(());
         }
 
@@ -241,13 +232,8 @@ impl<B: BlockIo> Jbd2Dev<B> {
                 .running_transaction
                 .revoked_blocks
                 .retain(|block| *block != update.0);
-            if let Some(existing) = system
-                .running_transaction
-                .updates
-                .iter_mut()
-                .find(|queued| queued.0 == update.0)
-            {
-                *existing = update;
+            if system.running_transaction.updates.contains(update.0) {
+                system.running_transaction.updates.upsert(update);
                 return Ok(());
             }
             Self::running_transaction_credits(system, revoke_records_per_block)?
@@ -281,15 +267,8 @@ impl<B: BlockIo> Jbd2Dev<B> {
             .running_transaction
             .revoked_blocks
             .retain(|block| *block != update.0);
-        system.running_transaction.updates.push(update);
+        system.running_transaction.updates.upsert(update);
         Ok(())
-    }
-
-    fn clone_updates(queue: &[Jbd2Update]) -> Vec<Jbd2Update> {
-        queue
-            .iter()
-            .map(|update| Jbd2Update(update.0, update.1.to_vec().into_boxed_slice()))
-            .collect()
     }
 
     fn visible_committed_update(
@@ -304,12 +283,7 @@ impl<B: BlockIo> Jbd2Dev<B> {
             if transaction.revoked_blocks.contains(&block_id) {
                 revoked = true;
             }
-            if !revoked
-                && let Some(update) = transaction
-                    .updates
-                    .iter()
-                    .find(|queued| queued.0 == block_id)
-            {
+            if !revoked && let Some(update) = transaction.updates.get(block_id) {
                 return Some(update);
             }
         }
@@ -317,12 +291,7 @@ impl<B: BlockIo> Jbd2Dev<B> {
             if transaction.revoked_blocks.contains(&block_id) {
                 revoked = true;
             }
-            if !revoked
-                && let Some(update) = transaction
-                    .updates
-                    .iter()
-                    .find(|queued| queued.0 == block_id)
-            {
+            if !revoked && let Some(update) = transaction.updates.get(block_id) {
                 return Some(update);
             }
         }
@@ -338,11 +307,7 @@ impl<B: BlockIo> Jbd2Dev<B> {
             .revoked_blocks
             .iter()
             .filter(|block| {
-                !system
-                    .running_transaction
-                    .updates
-                    .iter()
-                    .any(|update| update.0 == **block)
+                !system.running_transaction.updates.contains(**block)
             })
             .count();
         system
@@ -398,7 +363,7 @@ impl<B: BlockIo> Jbd2Dev<B> {
             jbd2_super_block: super_block,
             running_transaction: Jbd2RunningTransaction {
                 phase: Default::default(),
-                updates: Vec::new(),
+                updates: Default::default(),
                 revoked_blocks: Vec::new(),
             },
             committing_transaction: None,
@@ -1014,10 +979,10 @@ impl<B: BlockIo> Jbd2Dev<B> {
         operation: impl FnOnce(&mut Self) -> Ext4Result<T>,
     ) -> Ext4Result<T> {
         let queue_snapshot = {
-            let system = self.system.as_ref().ok_or_else(|| {
+            let system = self.system.as_mut().ok_or_else(|| {
                 Ext4Error::journal_aborted().with_operation("jbd2:nested_handle_without_state")
             })?;
-            Self::clone_updates(&system.running_transaction.updates)
+            system.running_transaction.updates.savepoint()
         };
         let revoke_snapshot = self
             .system
@@ -1036,12 +1001,17 @@ impl<B: BlockIo> Jbd2Dev<B> {
         let revoke_credits_remaining_snapshot = active_handle.revoke_credits_remaining;
 
         match operation(self) {
-            Ok(value) => Ok(value),
+            Ok(value) => {
+                if let Some(system) = self.system.as_mut() {
+                    system.running_transaction.updates.release(queue_snapshot);
+                }
+                Ok(value)
+            }
             Err(operation_error) => {
                 let system = self.system.as_mut().ok_or_else(|| {
                     Ext4Error::journal_aborted().with_operation("jbd2:nested_abort_without_state")
                 })?;
-                system.running_transaction.updates = queue_snapshot;
+                system.running_transaction.updates.rollback(queue_snapshot);
                 system.running_transaction.revoked_blocks = revoke_snapshot;
                 let handle = self.active_handle.as_mut().ok_or_else(|| {
                     Ext4Error::corrupted().with_operation("jbd2:missing_active_handle")
@@ -1064,10 +1034,10 @@ impl<B: BlockIo> Jbd2Dev<B> {
         operation: impl FnOnce(&mut Self) -> Ext4Result<T>,
     ) -> Ext4Result<T> {
         let queue_snapshot = {
-            let system = self.system.as_ref().ok_or_else(|| {
+            let system = self.system.as_mut().ok_or_else(|| {
                 Ext4Error::journal_aborted().with_operation("jbd2:handle_without_state")
             })?;
-            Self::clone_updates(&system.running_transaction.updates)
+            system.running_transaction.updates.savepoint()
         };
         let revoke_snapshot = self
             .system
@@ -1090,18 +1060,18 @@ impl<B: BlockIo> Jbd2Dev<B> {
         match self.extend_transaction_credits(credits) {
             Ok(TransactionHandleExtension::Extended) => {}
             Ok(TransactionHandleExtension::RestartRequired) => {
-                self.active_handle = None;
+                self.release_handle_savepoint(queue_snapshot);
                 return Err(Ext4Error::no_space().with_operation("jbd2:handle_credits"));
             }
             Err(error) => {
-                self.active_handle = None;
+                self.release_handle_savepoint(queue_snapshot);
                 return Err(error);
             }
         }
 
         match operation(self) {
             Ok(value) => {
-                self.active_handle = None;
+                self.release_handle_savepoint(queue_snapshot);
                 Ok(value)
             }
             Err(operation_error) => {
@@ -1113,7 +1083,7 @@ impl<B: BlockIo> Jbd2Dev<B> {
                         Ext4Error::journal_aborted().with_operation("jbd2:abort_without_state")
                     );
                 };
-                system.running_transaction.updates = handle.queue_snapshot;
+                system.running_transaction.updates.rollback(handle.queue_snapshot);
                 system.running_transaction.revoked_blocks = handle.revoke_snapshot;
                 // The active cache may contain buffers dirtied after journal
                 // write access was acquired. They must be discarded, never
@@ -1121,6 +1091,14 @@ impl<B: BlockIo> Jbd2Dev<B> {
                 self.inner.discard_held();
                 Err(operation_error)
             }
+        }
+    }
+
+    /// coros patch: ends the active handle, keeping its queued updates.
+    fn release_handle_savepoint(&mut self, savepoint: Savepoint) {
+        self.active_handle = None;
+        if let Some(system) = self.system.as_mut() {
+            system.running_transaction.updates.release(savepoint);
         }
     }
 
@@ -1452,7 +1430,7 @@ impl<B: BlockIo> Jbd2Dev<B> {
             .as_mut()
             .ok_or_else(|| Ext4Error::corrupted().with_operation("jbd2:missing_direct_handle"))?
             .before_images
-            .push(Jbd2Update(block_id, before.into_boxed_slice()));
+            .push(Jbd2Update(block_id, before.into()));
         Ok(())
     }
 
@@ -1481,11 +1459,7 @@ impl<B: BlockIo> Jbd2Dev<B> {
             return self.inner.write_block(block_id);
         }
 
-        let new_buf = self
-            .inner
-            .buffer_for_block(block_id)?
-            .to_vec()
-            .into_boxed_slice();
+        let new_buf = alloc::sync::Arc::from(&self.inner.buffer_for_block(block_id)?[..]);
         let updates = Jbd2Update(block_id, new_buf);
         let transaction_capacity = match self.journal_transaction_capacity() {
             Ok(capacity) => capacity,
@@ -1515,7 +1489,7 @@ impl<B: BlockIo> Jbd2Dev<B> {
             system
                 .running_transaction
                 .updates
-                .retain(|update| update.0 != block_id);
+                .remove(block_id);
         }
         self.inner.discard_block(block_id);
     }
@@ -1564,7 +1538,7 @@ impl<B: BlockIo> Jbd2Dev<B> {
             system
                 .running_transaction
                 .updates
-                .retain(|update| update.0 != block_id);
+                .remove(block_id);
             if self.journal_use
                 && !system
                     .running_transaction
@@ -1582,11 +1556,7 @@ impl<B: BlockIo> Jbd2Dev<B> {
     pub fn read_block(&mut self, block_id: AbsoluteBN) -> Ext4Result<()> {
         if self.journal_use
             && let Some(system) = self.system.as_ref()
-            && let Some(update) = system
-                .running_transaction
-                .updates
-                .iter()
-                .find(|queued| queued.0 == block_id)
+            && let Some(update) = system.running_transaction.updates.get(block_id)
         {
             self.inner.cache_clean_block(block_id, &update.1[..])?;
             return Ok(());
@@ -1679,8 +1649,7 @@ impl<B: BlockIo> Jbd2Dev<B> {
             let update = system
                 .running_transaction
                 .updates
-                .iter()
-                .find(|queued| queued.0 == bid)
+                .get(bid)
                 .or_else(|| Self::visible_committed_update(system, bid));
             if let Some(update) = update {
                 if update.1.len() != block_size {
@@ -1726,7 +1695,7 @@ impl<B: BlockIo> Jbd2Dev<B> {
 
         for i in 0..count {
             let off = (i as usize) * block_size;
-            let boxbuf = buf[off..off + block_size].to_vec().into_boxed_slice();
+            let boxbuf = alloc::sync::Arc::from(&buf[off..off + block_size]);
             let updates = Jbd2Update(block_id.checked_add(i)?, boxbuf);
 
             self.enqueue_journal_update(updates, transaction_capacity)?;
