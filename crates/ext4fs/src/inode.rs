@@ -214,11 +214,8 @@ impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> Ext4Inode<R,
             self.live_dir(state)?;
             self.writable()?;
             let parent = inode_number(self.ino)?;
-            let ext4 = state.ext4()?;
-            if ext4.lookup_child(parent, file_name).errno()?.is_some() {
-                return Err(Errno::EEXIST);
-            }
-            let info = make(ext4, parent, file_name).errno()?;
+            // rsext4 looks the name up itself before allocating anything (`EEXIST`).
+            let info = make(state.ext4()?, parent, file_name).errno()?;
             state.allocated.insert(info.number.raw());
             state.grown_directories.insert(self.ino);
             self.handle_of(state, &info)

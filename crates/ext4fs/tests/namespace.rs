@@ -24,6 +24,11 @@ fn create_link_rename_unlink() {
     let note = create_file(&docs, "note.txt", b"first version\n");
     assert_eq!(root.create(b"docs", FileType::Regular, 0o644, 0).unwrap_err(), Errno::EEXIST);
     assert_eq!(docs.create(b".", FileType::Regular, 0o644, 0).unwrap_err(), Errno::EEXIST);
+    // Every kind of creation over an existing name, in a directory that stays as it was.
+    for kind in [FileType::Regular, FileType::Directory, FileType::Fifo] {
+        assert_eq!(root.create(b"docs", kind, 0o644, 0).unwrap_err(), Errno::EEXIST, "{kind:?}");
+    }
+    assert_eq!(root.symlink(b"docs", b"target").unwrap_err(), Errno::EEXIST);
     assert_eq!(docs.create(b"a/b", FileType::Regular, 0o644, 0).unwrap_err(), Errno::EINVAL);
     assert_eq!(docs.create(&[b'n'; 256], FileType::Regular, 0o644, 0).unwrap_err(), Errno::ENAMETOOLONG);
     assert!(docs.create(&[b'n'; 255], FileType::Regular, 0o644, 0).is_ok());
