@@ -126,7 +126,13 @@ fn mounted_by_dev(dev: u64) -> Option<Arc<Mounted>> {
 /// Writes back and detaches the file system of `dev` (umount(2)); on a stack.
 pub fn unmount(dev: u64) -> Result<()> {
     let Some(mounted) = mounted_by_dev(dev) else { return Ok(()) };
+    // Pages written through shared mappings first; the pages go once the file system
+    // is gone (mappings keep their frames).
+    if let Err(error) = write_back(dev, None) {
+        log::warn!("{}: writing back mapped pages failed: {error:?}", mounted.source);
+    }
     mounted.fs.unmount()?;
+    forget_device_pages(dev);
     coroutine::block_on(mounted.disk.sync()).unwrap_or(Err(Errno::EIO))?;
     MOUNTED.lock().retain(|other| !Arc::ptr_eq(other, &mounted));
     super::disk_file_system_mounted(false);
@@ -138,7 +144,7 @@ pub fn sync_all() -> Result<()> {
     let all: Vec<_> = MOUNTED.lock().clone();
     let mut result = Ok(());
     for mounted in all {
-        if let Err(error) = mounted.fs.sync() {
+        if let Err(error) = write_back(mounted.fs.dev(), None).and_then(|()| mounted.fs.sync()) {
             log::warn!("{}: sync failed: {error:?}", mounted.source);
             result = Err(error);
         }
@@ -182,9 +188,44 @@ pub fn disk_of_dev(dev: u64) -> Option<Arc<Disk>> {
 
 /// A cached file page, or one being read.
 enum CachedPage {
-    Filling(Vec<Waker>),
-    Ready(vfs::page::Page),
+    /// Being read. `stale` once a write or truncation changed the file meanwhile: the
+    /// bytes being read may predate it, so they are dropped and the page read again.
+    Filling { wakers: Vec<Waker>, stale: bool },
+    Ready(FilePage),
     Failed(Errno),
+}
+
+/// A page of an ext4 file in the page cache: the page every mapping of it maps.
+struct FilePage {
+    page: vfs::page::Page,
+    /// [`page_hash`] of the bytes the file system holds for this page. The page is dirty
+    /// (written through a shared mapping since) when its bytes hash differently: no
+    /// page-table dirty bits are needed, and clean pages are never written back.
+    clean: u64,
+    /// The ext4 inode itself (not its [`DiskInode`] wrapper), for write-back.
+    file: Arc<dyn Inode>,
+}
+
+impl FilePage {
+    fn is_dirty(&self) -> bool {
+        page_hash(&self.page) != self.clean
+    }
+
+    /// Whether some address space maps the page (the cache holds one count itself).
+    fn is_mapped(&self) -> bool {
+        crate::memory::file_page_users(self.page.as_ptr()) > 1
+    }
+}
+
+/// A 64-bit hash of a page: a change of one 8-byte word always changes it (each step
+/// is a bijection of the state), any other change with probability 1 - 2^-64.
+fn page_hash(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0x9e37_79b9_7f4a_7c15;
+    for word in bytes.chunks_exact(8) {
+        let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+        hash = (hash ^ word).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(29);
+    }
+    hash
 }
 
 /// File pages of ext4 files: (st_dev, inode, page index) -> page; and the insertion
@@ -197,25 +238,188 @@ struct PageCache {
 static PAGE_CACHE: SpinLock<PageCache> =
     SpinLock::new(PageCache { pages: alloc::collections::BTreeMap::new(), order: alloc::collections::VecDeque::new() });
 
-/// The most pages the mapping cache keeps (a sixteenth of RAM).
+/// The most pages the mapping cache keeps when it can (a sixteenth of RAM): pages that
+/// are mapped or dirty are never evicted.
 fn page_cache_limit() -> usize {
     (crate::memory::frame_usage().1 / 16).max(256)
 }
 
-/// Drops the cached pages of one file (after a write or truncation).
-fn forget_pages(dev: u64, ino: u64) {
+const PAGE: u64 = vfs::page::PAGE_SIZE as u64;
+
+/// The cache keys of file (dev, ino): all its pages.
+fn file_keys(dev: u64, ino: u64) -> core::ops::RangeInclusive<(u64, u64, u64)> {
+    (dev, ino, 0)..=(dev, ino, u64::MAX)
+}
+
+/// After `data` was written to the file at `offset`: cached pages take the same bytes,
+/// so every mapping sees them (shared ones, and private ones not yet copied, as on
+/// Linux); pages being read are marked stale; failed pages are forgotten (the file may
+/// now reach them).
+fn update_cached_pages(dev: u64, ino: u64, offset: u64, data: &[u8]) {
+    if data.is_empty() {
+        return;
+    }
+    let end = offset + data.len() as u64;
     let mut cache = PAGE_CACHE.lock();
-    let keys: Vec<_> = cache.pages.range((dev, ino, 0)..=(dev, ino, u64::MAX)).filter(|(_, page)| matches!(page, CachedPage::Ready(_) | CachedPage::Failed(_))).map(|(key, _)| *key).collect();
+    let mut failed = Vec::new();
+    for (&key, entry) in cache.pages.range_mut(file_keys(dev, ino)) {
+        let start = key.2 * PAGE;
+        match entry {
+            CachedPage::Failed(_) => failed.push(key),
+            _ if start >= end || start + PAGE <= offset => {}
+            CachedPage::Ready(page) => {
+                let (from, to) = (offset.max(start), end.min(start + PAGE));
+                let was_clean = !page.is_dirty();
+                page.page[(from - start) as usize..(to - start) as usize]
+                    .copy_from_slice(&data[(from - offset) as usize..(to - offset) as usize]);
+                if was_clean {
+                    page.clean = page_hash(&page.page);
+                }
+            }
+            CachedPage::Filling { stale, .. } => *stale = true,
+        }
+    }
+    for key in failed {
+        cache.pages.remove(&key);
+    }
+}
+
+/// After the file was truncated to `size`: cached pages wholly past it go (even dirty
+/// ones: their bytes are no longer part of the file), the tail of the last page is
+/// zeroed, pages being read are marked stale.
+fn truncate_cached_pages(dev: u64, ino: u64, size: u64) {
+    let mut cache = PAGE_CACHE.lock();
+    let mut gone = Vec::new();
+    for (&key, entry) in cache.pages.range_mut(file_keys(dev, ino)) {
+        let start = key.2 * PAGE;
+        match entry {
+            CachedPage::Failed(_) => gone.push(key),
+            CachedPage::Filling { stale, .. } => *stale = true,
+            CachedPage::Ready(_) if start >= size => gone.push(key),
+            CachedPage::Ready(page) if start + PAGE > size => {
+                let was_clean = !page.is_dirty();
+                page.page[(size - start) as usize..].fill(0);
+                if was_clean {
+                    page.clean = page_hash(&page.page);
+                }
+            }
+            CachedPage::Ready(_) => {}
+        }
+    }
+    for key in gone {
+        cache.pages.remove(&key);
+    }
+}
+
+/// Copies the cached bytes of file (dev, ino) over `buf`, just read from the file at
+/// `offset`: a page written through a shared mapping is newer than the disk.
+fn overlay_cached_pages(dev: u64, ino: u64, offset: u64, buf: &mut [u8]) {
+    if buf.is_empty() {
+        return;
+    }
+    let end = offset + buf.len() as u64;
+    let cache = PAGE_CACHE.lock();
+    for (&key, entry) in cache.pages.range((dev, ino, offset / PAGE)..=(dev, ino, (end - 1) / PAGE)) {
+        if let CachedPage::Ready(page) = entry {
+            let start = key.2 * PAGE;
+            let (from, to) = (offset.max(start), end.min(start + PAGE));
+            buf[(from - offset) as usize..(to - offset) as usize]
+                .copy_from_slice(&page.page[(from - start) as usize..(to - start) as usize]);
+        }
+    }
+}
+
+/// Writes the dirty cached pages of device `dev` (of inode `ino` only, if given) back
+/// to the file system; on a stack. Only the part of a page inside the file is written
+/// (bytes a mapping wrote past the end are not part of the file, as on Linux).
+fn write_back(dev: u64, ino: Option<u64>) -> Result<()> {
+    let range = match ino {
+        Some(ino) => file_keys(dev, ino),
+        None => (dev, 0, 0)..=(dev, u64::MAX, u64::MAX),
+    };
+    let keys: Vec<_> = PAGE_CACHE.lock().pages.range(range).filter(|(_, entry)| matches!(entry, CachedPage::Ready(_))).map(|(key, _)| *key).collect();
+    let mut bytes = alloc::vec![0u8; vfs::page::PAGE_SIZE];
+    let mut result = Ok(());
+    for key in keys {
+        // Copy a dirty page out under the lock, write it without.
+        let (file, hash) = {
+            let cache = PAGE_CACHE.lock();
+            let Some(CachedPage::Ready(page)) = cache.pages.get(&key) else { continue };
+            bytes.copy_from_slice(&page.page);
+            let hash = page_hash(&bytes);
+            if hash == page.clean {
+                continue;
+            }
+            (page.file.clone(), hash)
+        };
+        let start = key.2 * PAGE;
+        let size = file.metadata().size;
+        if start < size {
+            let length = (size - start).min(PAGE) as usize;
+            if let Err(error) = write_all_at(&*file, start, &bytes[..length]) {
+                log::warn!("ext4 write-back of inode {} page {} failed: {error:?}", key.1, key.2);
+                result = Err(error);
+                continue;
+            }
+        }
+        if let Some(CachedPage::Ready(page)) = PAGE_CACHE.lock().pages.get_mut(&key) {
+            // If the page changed again meanwhile, it hashes differently: still dirty.
+            page.clean = hash;
+        }
+    }
+    result
+}
+
+/// Writes all of `data` at `offset` of the ext4 inode `file` (on a stack).
+fn write_all_at(file: &dyn Inode, offset: u64, data: &[u8]) -> Result<()> {
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut done = 0;
+    while done < data.len() {
+        match file.poll_write_at(&mut cx, offset + done as u64, &data[done..]) {
+            Poll::Ready(Ok(0)) => return Err(Errno::ENOSPC),
+            Poll::Ready(Ok(count)) => done += count,
+            Poll::Ready(Err(error)) => return Err(error),
+            Poll::Pending => return Err(Errno::EIO),
+        }
+    }
+    Ok(())
+}
+
+/// Drops every cached page of device `dev` (at unmount, after write-back).
+fn forget_device_pages(dev: u64) {
+    let mut cache = PAGE_CACHE.lock();
+    let keys: Vec<_> = cache
+        .pages
+        .range((dev, 0, 0)..=(dev, u64::MAX, u64::MAX))
+        .filter(|(_, page)| !matches!(page, CachedPage::Filling { .. }))
+        .map(|(key, _)| *key)
+        .collect();
     for key in keys {
         cache.pages.remove(&key);
     }
+}
+
+/// `fsync` of a mapped ext4 file (msync(MS_SYNC)): its dirty pages go to the file
+/// system, whose journal is committed and disk flushed; on a stack. Other inodes: Ok.
+pub fn sync_inode(inode: &Arc<dyn Inode>) -> Result<()> {
+    let Some(disk) = vfs::downcast_ref::<DiskInode>(inode.as_ref()) else { return Ok(()) };
+    if !coroutine::on_stack() {
+        return Err(Errno::ERESTART_ON_STACK);
+    }
+    write_back(disk.fs.dev(), Some(disk.inner.ino()))?;
+    disk.fs.sync()
+}
+
+/// Whether `inode` is a file of a mounted ext4 file system.
+pub fn is_disk_inode(inode: &Arc<dyn Inode>) -> bool {
+    vfs::downcast_ref::<DiskInode>(inode.as_ref()).is_some()
 }
 
 /// Fills page `key` from the file `inner`: runs on a coroutine stack of its own task.
 fn fill_page(inner: Arc<dyn Inode>, key: (u64, u64, u64)) {
     let result = (|| -> Result<vfs::page::Page> {
         let size = inner.metadata().size;
-        let offset = key.2 * vfs::page::PAGE_SIZE as u64;
+        let offset = key.2 * PAGE;
         if offset >= size {
             return Err(Errno::ENXIO);
         }
@@ -235,25 +439,42 @@ fn fill_page(inner: Arc<dyn Inode>, key: (u64, u64, u64)) {
     })();
     let wakers = {
         let mut cache = PAGE_CACHE.lock();
-        let entry = match result {
-            Ok(page) => CachedPage::Ready(page),
-            Err(error) => CachedPage::Failed(error),
-        };
-        let previous = cache.pages.insert(key, entry);
-        cache.order.push_back(key);
-        while cache.order.len() > page_cache_limit() {
-            let Some(old) = cache.order.pop_front() else { break };
-            if matches!(cache.pages.get(&old), Some(CachedPage::Ready(_) | CachedPage::Failed(_))) {
-                cache.pages.remove(&old);
-            }
+        let previous = cache.pages.remove(&key);
+        let stale = matches!(previous, Some(CachedPage::Filling { stale: true, .. }));
+        if !stale {
+            let entry = match result {
+                Ok(page) => CachedPage::Ready(FilePage { clean: page_hash(&page), page, file: inner }),
+                Err(error) => CachedPage::Failed(error),
+            };
+            cache.pages.insert(key, entry);
+            cache.order.push_back(key);
         }
+        evict(&mut cache);
         match previous {
-            Some(CachedPage::Filling(wakers)) => wakers,
+            Some(CachedPage::Filling { wakers, .. }) => wakers,
             _ => Vec::new(),
         }
     };
+    // A stale fill left no entry: the woken faults ask again and read the page anew.
     for waker in wakers {
         waker.wake();
+    }
+}
+
+/// Evicts the oldest pages past the cache's limit, except mapped or dirty ones.
+fn evict(cache: &mut PageCache) {
+    let limit = page_cache_limit();
+    let mut budget = cache.order.len();
+    while cache.order.len() > limit && budget > 0 {
+        budget -= 1;
+        let Some(old) = cache.order.pop_front() else { break };
+        match cache.pages.get(&old) {
+            Some(CachedPage::Ready(page)) if page.is_mapped() || page.is_dirty() => cache.order.push_back(old),
+            Some(CachedPage::Ready(_) | CachedPage::Failed(_)) => {
+                cache.pages.remove(&old);
+            }
+            _ => {}
+        }
     }
 }
 
@@ -290,10 +511,8 @@ impl DiskInode {
         })
     }
 
-    fn forget_pages(&self) {
-        if self.inner.kind() == FileType::Regular {
-            forget_pages(self.fs.dev(), self.inner.ino());
-        }
+    fn is_regular(&self) -> bool {
+        self.inner.kind() == FileType::Regular
     }
 
     /// Runs a change on a stack and refreshes the cached metadata.
@@ -366,9 +585,13 @@ impl Inode for DiskInode {
     }
 
     fn truncate(&self, size: u64) -> Result<()> {
-        let result = self.change(|inner| inner.truncate(size));
-        self.forget_pages();
-        result
+        // Mappings lose the pages past the new end in the system call
+        // (`process::file_pages::unmap_past_end`), as for every file system.
+        self.change(|inner| inner.truncate(size))?;
+        if self.is_regular() {
+            truncate_cached_pages(self.fs.dev(), self.inner.ino(), size);
+        }
+        Ok(())
     }
 
     fn set_mode(&self, mode: u32) -> Result<()> {
@@ -392,7 +615,11 @@ impl Inode for DiskInode {
         if let Err(error) = Self::on_stack() {
             return Poll::Ready(Err(error));
         }
-        self.inner.poll_read_at(cx, offset, buf)
+        let result = self.inner.poll_read_at(cx, offset, buf);
+        if let Poll::Ready(Ok(count)) = result {
+            overlay_cached_pages(self.fs.dev(), self.inner.ino(), offset, &mut buf[..count]);
+        }
+        result
     }
 
     fn poll_write_at(&self, cx: &mut Context<'_>, offset: u64, buf: &[u8]) -> Poll<Result<usize>> {
@@ -401,7 +628,9 @@ impl Inode for DiskInode {
         }
         let result = self.inner.poll_write_at(cx, offset, buf);
         self.refresh();
-        self.forget_pages();
+        if let Poll::Ready(Ok(count)) = result {
+            update_cached_pages(self.fs.dev(), self.inner.ino(), offset, &buf[..count]);
+        }
         result
     }
 
@@ -412,13 +641,13 @@ impl Inode for DiskInode {
         let key = (self.fs.dev(), self.inner.ino(), index);
         let mut cache = PAGE_CACHE.lock();
         match cache.pages.get_mut(&key) {
-            Some(CachedPage::Ready(page)) => return Poll::Ready(Ok(page.share())),
+            Some(CachedPage::Ready(page)) => return Poll::Ready(Ok(page.page.share())),
             Some(CachedPage::Failed(error)) => {
                 let error = *error;
                 cache.pages.remove(&key);
                 return Poll::Ready(Err(error));
             }
-            Some(CachedPage::Filling(wakers)) => {
+            Some(CachedPage::Filling { wakers, .. }) => {
                 if !wakers.iter().any(|waker| waker.will_wake(cx.waker())) {
                     wakers.push(cx.waker().clone());
                 }
@@ -426,7 +655,7 @@ impl Inode for DiskInode {
             }
             None => {}
         }
-        cache.pages.insert(key, CachedPage::Filling(alloc::vec![cx.waker().clone()]));
+        cache.pages.insert(key, CachedPage::Filling { wakers: alloc::vec![cx.waker().clone()], stale: false });
         drop(cache);
         let inner = self.inner.clone();
         if coroutine::on_stack() && arch::interrupts::are_enabled() {
@@ -444,8 +673,15 @@ impl Inode for DiskInode {
         }
         let result = self.inner.poll_append(cx, buf);
         self.refresh();
-        self.forget_pages();
+        if let Poll::Ready(Ok((count, end))) = result {
+            update_cached_pages(self.fs.dev(), self.inner.ino(), end - count as u64, &buf[..count]);
+        }
         result
+    }
+
+    /// Regular files map their page-cache pages: `MAP_SHARED` works.
+    fn has_pages(&self) -> bool {
+        self.is_regular()
     }
 
     fn poll_ready(&self, cx: &mut Context<'_>, events: Events) -> Poll<Events> {

@@ -94,6 +94,32 @@ fn read_into_private_frame(inode: &dyn Inode, index: u64, cx: &mut Context<'_>) 
     Poll::Ready(Ok(frame))
 }
 
+/// After file (`dev`, `ino`) shrank to `size`: every address space loses its mappings
+/// of the file's pages from `size` rounded up to a page on (private copies too), so the
+/// next touch faults and raises SIGBUS past the end, as Linux's `truncate_pagecache`
+/// does. Call after the file system truncated (and dropped those pages).
+pub fn unmap_past_end(dev: u64, ino: u64, size: u64) {
+    let first = size.div_ceil(PAGE_SIZE as u64);
+    let is_file = |file: &(dyn Any + Send + Sync)| file.downcast_ref::<MappedFile>().is_some_and(|mapped| mapped.dev == dev && mapped.ino == ino);
+    for process in super::all_processes() {
+        let space = process.space();
+        let mut space = space.lock();
+        space.unmap_file_pages_from(is_file, first);
+        super::run::flush_tlb_if_needed(&mut space);
+    }
+}
+
+/// `truncate` of a regular file's `inode` to `size` with what it does to mappings (see
+/// [`unmap_past_end`]).
+pub fn truncate(inode: &dyn Inode, size: u64) -> Result<(), Errno> {
+    let before = inode.metadata();
+    inode.truncate(size)?;
+    if size < before.size {
+        unmap_past_end(before.dev, before.ino, size);
+    }
+    Ok(())
+}
+
 /// One line of `/proc/PID/maps` for `area`, in Linux's format: the header, then (for
 /// a named area) padding to column 73 and the file's path or `[stack]`/`[heap]`.
 pub fn maps_line(area: &Area) -> String {

@@ -488,12 +488,17 @@ pub fn truncate(thread: &Thread, path: usize, length: i64) -> Result<usize> {
         _ => return Err(Errno::EINVAL),
     }
     check_writable(&location)?;
-    location.inode().truncate(length as u64)?;
+    crate::process::file_pages::truncate(location.inode().as_ref(), length as u64)?;
     Ok(0)
 }
 
 pub fn ftruncate(thread: &Thread, fd: i32, length: i64) -> Result<usize> {
-    file(thread, fd)?.truncate(length)?;
+    let file = file(thread, fd)?;
+    let before = file.io().metadata();
+    file.truncate(length)?;
+    if (length as u64) < before.size && before.kind == FileType::Regular {
+        crate::process::file_pages::unmap_past_end(before.dev, before.ino, length as u64);
+    }
     Ok(0)
 }
 
@@ -649,7 +654,7 @@ fn open_now(thread: &Thread, dirfd: i32, path: usize, flags: u32, mode: u32) -> 
         check_writable(&location)?;
     }
     if flags.contains(OpenFlags::TRUNC) && kind == FileType::Regular && flags.writable() {
-        inode.truncate(0)?;
+        crate::process::file_pages::truncate(inode.as_ref(), 0)?;
     }
     let io = inode.open(flags)?.unwrap_or_else(|| inode.clone());
     let file = OpenFile::new(inode, io, Some(location), flags);
