@@ -45,6 +45,8 @@ pub const INITRAMFS_SCRIPTS: &[(&str, &str)] = &[
 const EXT4_MMAP_SCRIPT: &str = r#"set -e
 mount -t ext4 /dev/vda /mnt
 /usr/bin/abi-mmap-file /mnt/mmap > /tmp/on-ext4
+umount /mnt
+mount -t ext4 /dev/vda /mnt
 /usr/bin/abi-mmap-file /tmp/mmap > /tmp/on-tmpfs
 cat /tmp/on-ext4
 if cmp -s /tmp/on-tmpfs /tmp/on-ext4; then echo "ext4 output = tmpfs output"; else diff /tmp/on-tmpfs /tmp/on-ext4 || true; fi
@@ -348,8 +350,17 @@ fn ext4_rw(kernel: &Path, initramfs: &Path) -> Result<(), String> {
         }
     }
     let dir_stat = debugfs(&image, "stat /a/b/c")?;
-    if !dir_stat.contains("mtime: 0x3b9aca00") {
-        return Err(format!("/a/b/c: mtime not 1000000000:\n{dir_stat}"));
+    if !dir_stat.contains("mtime: 0x3b9aca00:00000000") {
+        return Err(format!("/a/b/c: mtime not 1000000000.000000000:\n{dir_stat}"));
+    }
+    // Times the kernel's clock stamped carry nanoseconds (the clock counts in 100 ns, so
+    // a zero `_extra` field would mean they were dropped).
+    let new_stat = debugfs(&image, "stat /new.txt")?;
+    for field in ["mtime", "ctime", "crtime"] {
+        let extra = new_stat.lines().find_map(|line| line.trim().strip_prefix(&format!("{field}: 0x"))).and_then(|rest| rest.get(9..17));
+        if extra.is_none_or(|extra| extra == "00000000") {
+            return Err(format!("/new.txt: {field} without nanoseconds:\n{new_stat}"));
+        }
     }
     let link = debugfs(&image, "stat /long-link")?;
     if !link.contains("/this/is/a/rather/long") && !debugfs(&image, "cat /long-link").unwrap_or_default().contains("/this/is") {

@@ -153,6 +153,12 @@ impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> Ext4Inode<R,
         Self { fs, ino, kind, unlinked: AtomicBool::new(false), fifo: Mutex::new(Weak::new()) }
     }
 
+    /// Whether the inode lost its last link while this handle was alive: it is freed
+    /// when the handle goes. Takes no lock (a cache can ask it under a spin lock).
+    pub fn is_unlinked(&self) -> bool {
+        self.unlinked.load(Ordering::Acquire)
+    }
+
     /// Marks the inode as having no links (see [`Ext4Fs::release_unlinked`]).
     pub(crate) fn mark_unlinked(&self) {
         self.unlinked.store(true, Ordering::Release);

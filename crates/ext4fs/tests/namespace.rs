@@ -89,7 +89,10 @@ fn create_link_rename_unlink() {
     drop(empty);
     // An unlinked file stays readable and writable while a handle is alive.
     let open = create_file(&root, "open-unlinked", &pattern(9, 50_000));
+    let handle = |inode: &std::sync::Arc<dyn vfs::Inode>| vfs::downcast_ref::<ext4fs::Ext4Inode<parking_lot::RawMutex, FileDevice>>(inode.as_ref()).unwrap().is_unlinked();
+    assert!(!handle(&open));
     root.unlink(b"open-unlinked").unwrap();
+    assert!(handle(&open), "the kernel's page cache tells unlinked files by this");
     assert_eq!(open.metadata().nlink, 0);
     assert_eq!(read_all(&*open), pattern(9, 50_000));
     write_all(&*open, 50_000, b"more");

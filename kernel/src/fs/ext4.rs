@@ -10,12 +10,17 @@
 //! runs the call again on a stack (`syscall::dispatch`). `metadata()`, which cannot fail,
 //! answers off a stack from a copy refreshed by every call made on one.
 //!
-//! Mappings: [`PAGE_CACHE`] keeps file pages read for `MAP_PRIVATE` mappings (programs
-//! and libraries run from the disk), shared by every process mapping the same file. A
-//! missing page is filled by a task of its own, on a coroutine stack, and the faulting
-//! thread waits for it as a future. Writes and truncation drop the file's cached pages
-//! (a page already mapped keeps the old bytes, as a private mapping may). `MAP_SHARED`
-//! of ext4 files is not supported yet (`has_pages` is false: `ENODEV`).
+//! Mappings: [`PAGE_CACHE`] holds the pages of ext4 files that are mapped, shared by
+//! every process mapping the same file: `MAP_SHARED` maps them writable, `MAP_PRIVATE`
+//! read-only until the first store copies them (programs and libraries run from the
+//! disk). A missing page is filled by a task of its own, on a coroutine stack, and the
+//! faulting thread waits for it as a future. As on Linux the cache is the file's truth
+//! for everyone: `write()` updates cached pages in place, `read()` copies them over
+//! what it read from the disk, truncation drops the pages past the end and zeroes the
+//! last one's tail (the system call then unmaps them: `process::file_pages`). A page
+//! is dirty when its bytes hash differently from what the disk holds ([`page_hash`]);
+//! dirty pages are written back by `msync(MS_SYNC)` ([`sync_inode`]), `fsync`/`sync`
+//! ([`sync_all`]) and unmount, and mapped or dirty pages are never evicted.
 
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -131,8 +136,10 @@ pub fn unmount(dev: u64) -> Result<()> {
     if let Err(error) = write_back(dev, None) {
         log::warn!("{}: writing back mapped pages failed: {error:?}", mounted.source);
     }
-    mounted.fs.unmount()?;
+    // The cache's handles would keep unlinked files on the orphan list (rsext4 then
+    // refuses to unmount): let them go, so the unmount reaps those files first.
     forget_device_pages(dev);
+    mounted.fs.unmount()?;
     coroutine::block_on(mounted.disk.sync()).unwrap_or(Err(Errno::EIO))?;
     MOUNTED.lock().retain(|other| !Arc::ptr_eq(other, &mounted));
     super::disk_file_system_mounted(false);
@@ -385,6 +392,39 @@ fn write_all_at(file: &dyn Inode, offset: u64, data: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Drops the cached pages of device `dev`'s files that have no links left and that
+/// nothing but the cache holds (unlinked, closed and unmapped): the cache's handle on
+/// such a file would keep it on the orphan list, its space not freed.
+fn release_unlinked_pages(dev: u64) {
+    let unlinked = |file: &Arc<dyn Inode>| {
+        vfs::downcast_ref::<ext4fs::Ext4Inode<SleepMutex, CacheDevice>>(file.as_ref()).is_some_and(|inode| inode.is_unlinked())
+    };
+    // The handles are dropped after the lock: the last one queues the inode for reaping.
+    let mut released: Vec<Arc<dyn Inode>> = Vec::new();
+    {
+        let mut cache = PAGE_CACHE.lock();
+        let mut files: alloc::collections::BTreeMap<u64, (Arc<dyn Inode>, usize)> = alloc::collections::BTreeMap::new();
+        for (key, entry) in cache.pages.range((dev, 0, 0)..=(dev, u64::MAX, u64::MAX)) {
+            if let CachedPage::Ready(page) = entry {
+                if unlinked(&page.file) {
+                    files.entry(key.1).or_insert_with(|| (page.file.clone(), 0)).1 += 1;
+                }
+            }
+        }
+        for (ino, (file, pages)) in files {
+            // Held by its pages and by the clone just made, nothing else.
+            if Arc::strong_count(&file) == pages + 1 {
+                let keys: Vec<_> = cache.pages.range(file_keys(dev, ino)).map(|(key, _)| *key).collect();
+                for key in keys {
+                    cache.pages.remove(&key);
+                }
+                released.push(file);
+            }
+        }
+    }
+    drop(released);
+}
+
 /// Drops every cached page of device `dev` (at unmount, after write-back).
 fn forget_device_pages(dev: u64) {
     let mut cache = PAGE_CACHE.lock();
@@ -562,7 +602,9 @@ impl Inode for DiskInode {
     }
 
     fn unlink(&self, name: &[u8]) -> Result<()> {
-        self.change(|inner| inner.unlink(name))
+        self.change(|inner| inner.unlink(name))?;
+        release_unlinked_pages(self.fs.dev());
+        Ok(())
     }
 
     fn rmdir(&self, name: &[u8]) -> Result<()> {
@@ -571,7 +613,10 @@ impl Inode for DiskInode {
 
     fn rename(&self, old_name: &[u8], new_dir: &Arc<dyn Inode>, new_name: &[u8], flags: u32) -> Result<()> {
         let new_dir = vfs::downcast_ref::<DiskInode>(new_dir.as_ref()).map(|disk| disk.inner.clone()).ok_or(Errno::EXDEV)?;
-        self.change(|inner| inner.rename(old_name, &new_dir, new_name, flags))
+        self.change(|inner| inner.rename(old_name, &new_dir, new_name, flags))?;
+        // A replaced target may have lost its last link.
+        release_unlinked_pages(self.fs.dev());
+        Ok(())
     }
 
     fn read_dir(&self, offset: u64, emit: &mut dyn FnMut(&DirEntry) -> bool) -> Result<()> {

@@ -110,6 +110,10 @@ fn map_file(
     if inode.kind() != vfs::FileType::Regular || shared && !inode.has_pages() {
         return Err(Errno::ENODEV);
     }
+    // A disk file's path (for /proc/PID/maps) is found by looking names up: on a stack.
+    if crate::fs::ext4::is_disk_inode(inode) && !crate::coroutine::on_stack() {
+        return Err(Errno::ERESTART_ON_STACK);
+    }
     let path = file.location().and_then(|location| location.path().ok()).unwrap_or_default();
     let backing = crate::process::file_pages::backing(inode.clone(), path, offset as u64);
     let mut map_flags = MapFlags::from_bits_truncate(flags) - MapFlags::PRIVATE - MapFlags::SHARED;
