@@ -17,8 +17,9 @@
 //! faulting thread waits for it as a future. As on Linux the cache is the file's truth
 //! for everyone: `write()` updates cached pages in place, `read()` copies them over
 //! what it read from the disk, truncation drops the pages past the end and zeroes the
-//! last one's tail (the system call then unmaps them: `process::file_pages`). A page
-//! is dirty when its bytes hash differently from what the disk holds ([`page_hash`]);
+//! last one's tail (the system call then unmaps them: `process::file_pages`). A page a
+//! shared mapping has mapped is dirty when its bytes hash differently from what the
+//! disk holds ([`page_hash`]; pages only ever mapped private are never hashed);
 //! dirty pages are written back by `msync(MS_SYNC)` ([`sync_inode`]), `fsync`/`sync`
 //! ([`sync_all`]) and unmount, and mapped or dirty pages are never evicted.
 
@@ -205,9 +206,12 @@ enum CachedPage {
 /// A page of an ext4 file in the page cache: the page every mapping of it maps.
 struct FilePage {
     page: vfs::page::Page,
-    /// [`page_hash`] of the bytes the file system holds for this page. The page is dirty
-    /// (written through a shared mapping since) when its bytes hash differently: no
-    /// page-table dirty bits are needed, and clean pages are never written back.
+    /// Whether a shared mapping has mapped the page: only then can it become dirty.
+    shared: bool,
+    /// For a shared page, [`page_hash`] of the bytes the file system holds for it. The
+    /// page is dirty (stored into through a shared mapping since) when its bytes hash
+    /// differently: no page-table dirty bits are needed, clean pages are never written
+    /// back, and pages never mapped shared are never hashed.
     clean: u64,
     /// The ext4 inode itself (not its [`DiskInode`] wrapper), for write-back.
     file: Arc<dyn Inode>,
@@ -215,7 +219,17 @@ struct FilePage {
 
 impl FilePage {
     fn is_dirty(&self) -> bool {
-        page_hash(&self.page) != self.clean
+        self.shared && page_hash(&self.page) != self.clean
+    }
+
+    /// Changes bytes the file system changed too (a write or truncation): a clean page
+    /// stays clean.
+    fn update(&mut self, change: impl FnOnce(&mut [u8])) {
+        let was_clean = !self.is_dirty();
+        change(&mut self.page);
+        if self.shared && was_clean {
+            self.clean = page_hash(&self.page);
+        }
     }
 
     /// Whether some address space maps the page (the cache holds one count itself).
@@ -276,12 +290,10 @@ fn update_cached_pages(dev: u64, ino: u64, offset: u64, data: &[u8]) {
             _ if start >= end || start + PAGE <= offset => {}
             CachedPage::Ready(page) => {
                 let (from, to) = (offset.max(start), end.min(start + PAGE));
-                let was_clean = !page.is_dirty();
-                page.page[(from - start) as usize..(to - start) as usize]
-                    .copy_from_slice(&data[(from - offset) as usize..(to - offset) as usize]);
-                if was_clean {
-                    page.clean = page_hash(&page.page);
-                }
+                page.update(|bytes| {
+                    bytes[(from - start) as usize..(to - start) as usize]
+                        .copy_from_slice(&data[(from - offset) as usize..(to - offset) as usize])
+                });
             }
             CachedPage::Filling { stale, .. } => *stale = true,
         }
@@ -303,13 +315,7 @@ fn truncate_cached_pages(dev: u64, ino: u64, size: u64) {
             CachedPage::Failed(_) => gone.push(key),
             CachedPage::Filling { stale, .. } => *stale = true,
             CachedPage::Ready(_) if start >= size => gone.push(key),
-            CachedPage::Ready(page) if start + PAGE > size => {
-                let was_clean = !page.is_dirty();
-                page.page[(size - start) as usize..].fill(0);
-                if was_clean {
-                    page.clean = page_hash(&page.page);
-                }
-            }
+            CachedPage::Ready(page) if start + PAGE > size => page.update(|bytes| bytes[(size - start) as usize..].fill(0)),
             CachedPage::Ready(_) => {}
         }
     }
@@ -344,14 +350,17 @@ fn write_back(dev: u64, ino: Option<u64>) -> Result<()> {
         Some(ino) => file_keys(dev, ino),
         None => (dev, 0, 0)..=(dev, u64::MAX, u64::MAX),
     };
-    let keys: Vec<_> = PAGE_CACHE.lock().pages.range(range).filter(|(_, entry)| matches!(entry, CachedPage::Ready(_))).map(|(key, _)| *key).collect();
+    let keys: Vec<_> =
+        PAGE_CACHE.lock().pages.range(range).filter(|(_, entry)| matches!(entry, CachedPage::Ready(page) if page.shared)).map(|(key, _)| *key).collect();
     let mut bytes = alloc::vec![0u8; vfs::page::PAGE_SIZE];
     let mut result = Ok(());
     for key in keys {
         // Copy a dirty page out under the lock, write it without.
         let (file, hash) = {
             let cache = PAGE_CACHE.lock();
-            let Some(CachedPage::Ready(page)) = cache.pages.get(&key) else { continue };
+            let Some(CachedPage::Ready(page)) = cache.pages.get(&key).filter(|entry| matches!(entry, CachedPage::Ready(page) if page.shared)) else {
+                continue;
+            };
             bytes.copy_from_slice(&page.page);
             let hash = page_hash(&bytes);
             if hash == page.clean {
@@ -450,6 +459,18 @@ pub fn sync_inode(inode: &Arc<dyn Inode>) -> Result<()> {
     disk.fs.sync()
 }
 
+/// A shared mapping maps page `index` of `inode` (an ext4 file's, else nothing to do):
+/// from now on the page may be stored into, so it is hashed and watched for write-back.
+pub fn note_shared_page(inode: &dyn Inode, index: u64) {
+    let Some(disk) = vfs::downcast_ref::<DiskInode>(inode) else { return };
+    if let Some(CachedPage::Ready(page)) = PAGE_CACHE.lock().pages.get_mut(&(disk.fs.dev(), disk.inner.ino(), index)) {
+        if !page.shared {
+            page.clean = page_hash(&page.page);
+            page.shared = true;
+        }
+    }
+}
+
 /// Whether `inode` is a file of a mounted ext4 file system.
 pub fn is_disk_inode(inode: &Arc<dyn Inode>) -> bool {
     vfs::downcast_ref::<DiskInode>(inode.as_ref()).is_some()
@@ -483,7 +504,7 @@ fn fill_page(inner: Arc<dyn Inode>, key: (u64, u64, u64)) {
         let stale = matches!(previous, Some(CachedPage::Filling { stale: true, .. }));
         if !stale {
             let entry = match result {
-                Ok(page) => CachedPage::Ready(FilePage { clean: page_hash(&page), page, file: inner }),
+                Ok(page) => CachedPage::Ready(FilePage { page, shared: false, clean: 0, file: inner }),
                 Err(error) => CachedPage::Failed(error),
             };
             cache.pages.insert(key, entry);

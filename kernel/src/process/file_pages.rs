@@ -36,12 +36,15 @@ pub struct MappedFile {
     pub dev: u64,
     /// Inode number.
     pub ino: u64,
+    /// Whether the area is a shared mapping (its stores reach the file's pages).
+    pub shared: bool,
 }
 
-/// The backing of an area mapping `inode` (found at `path`) from byte `offset`.
-pub fn backing(inode: Arc<dyn Inode>, path: Vec<u8>, offset: u64) -> FileBacking {
+/// The backing of an area mapping `inode` (found at `path`) from byte `offset`,
+/// `shared` or private.
+pub fn backing(inode: Arc<dyn Inode>, path: Vec<u8>, offset: u64, shared: bool) -> FileBacking {
     let metadata = inode.metadata();
-    let file = MappedFile { inode, path, dev: metadata.dev, ino: metadata.ino };
+    let file = MappedFile { inode, path, dev: metadata.dev, ino: metadata.ino, shared };
     FileBacking { file: Arc::new(file), offset }
 }
 
@@ -60,7 +63,12 @@ fn poll_file_page(file: &(dyn Any + Send + Sync), index: u64, cx: &mut Context<'
         return Poll::Ready(Err(Fault::Bus));
     };
     match mapped.inode.poll_page(cx, index) {
-        Poll::Ready(Ok(page)) => Poll::Ready(Ok(PhysAddr(virt_to_phys(page.into_raw().as_ptr() as usize)))),
+        Poll::Ready(Ok(page)) => {
+            if mapped.shared {
+                crate::fs::ext4::note_shared_page(&*mapped.inode, index);
+            }
+            Poll::Ready(Ok(PhysAddr(virt_to_phys(page.into_raw().as_ptr() as usize))))
+        }
         Poll::Ready(Err(Errno::ENODEV)) => read_into_private_frame(&*mapped.inode, index, cx),
         Poll::Ready(Err(_)) => Poll::Ready(Err(Fault::Bus)),
         Poll::Pending => Poll::Pending,

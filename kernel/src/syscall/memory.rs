@@ -115,7 +115,7 @@ fn map_file(
         return Err(Errno::ERESTART_ON_STACK);
     }
     let path = file.location().and_then(|location| location.path().ok()).unwrap_or_default();
-    let backing = crate::process::file_pages::backing(inode.clone(), path, offset as u64);
+    let backing = crate::process::file_pages::backing(inode.clone(), path, offset as u64, shared);
     let mut map_flags = MapFlags::from_bits_truncate(flags) - MapFlags::PRIVATE - MapFlags::SHARED;
     map_flags |= if shared { MapFlags::SHARED } else { MapFlags::PRIVATE };
     let space = thread.process.space();
