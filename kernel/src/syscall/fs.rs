@@ -598,6 +598,8 @@ fn open_now(thread: &Thread, dirfd: i32, path: usize, flags: u32, mode: u32) -> 
     let flags = OpenFlags(flags);
     let (root, start) = start(thread, dirfd, &path)?;
     let vfs = &file_systems().vfs;
+    // Whether this call created the file: then O_TRUNC has nothing to do (Linux skips it).
+    let mut created = false;
     let location = if flags.contains(OpenFlags::CREAT) {
         let mut parent = vfs.resolve_parent(&root, &start, &path)?;
         let mut hops = 0;
@@ -626,9 +628,10 @@ fn open_now(thread: &Thread, dirfd: i32, path: usize, flags: u32, mode: u32) -> 
                         return Err(Errno::EISDIR);
                     }
                     let umask = thread.process.inner.lock().umask;
-                    parent.dir.inode().create(&parent.name, FileType::Regular, mode & 0o7777 & !umask, 0)?;
-                    // Looked up again so the location knows its name (/proc/PID/maps, fd links).
-                    break vfs.resolve(&root, &parent.dir, &parent.name, false)?;
+                    let inode = parent.dir.inode().create(&parent.name, FileType::Regular, mode & 0o7777 & !umask, 0)?;
+                    created = true;
+                    // With its name, for /proc/PID/maps and fd links.
+                    break parent.dir.created_child(inode, &parent.name);
                 }
                 Err(error) => return Err(error),
             }
@@ -653,7 +656,7 @@ fn open_now(thread: &Thread, dirfd: i32, path: usize, flags: u32, mode: u32) -> 
     if (flags.writable() || flags.contains(OpenFlags::TRUNC)) && matches!(kind, FileType::Regular | FileType::Directory) {
         check_writable(&location)?;
     }
-    if flags.contains(OpenFlags::TRUNC) && kind == FileType::Regular && flags.writable() {
+    if flags.contains(OpenFlags::TRUNC) && kind == FileType::Regular && flags.writable() && !created {
         crate::process::file_pages::truncate(inode.as_ref(), 0)?;
     }
     let io = inode.open(flags)?.unwrap_or_else(|| inode.clone());
