@@ -319,6 +319,7 @@ fn truncate_cached_pages(dev: u64, ino: u64, size: u64) {
             CachedPage::Ready(_) => {}
         }
     }
+    // The caller's handle keeps the file alive: no page removed here drops its last one.
     for key in gone {
         cache.pages.remove(&key);
     }
@@ -436,16 +437,20 @@ fn release_unlinked_pages(dev: u64) {
 
 /// Drops every cached page of device `dev` (at unmount, after write-back).
 fn forget_device_pages(dev: u64) {
-    let mut cache = PAGE_CACHE.lock();
-    let keys: Vec<_> = cache
-        .pages
-        .range((dev, 0, 0)..=(dev, u64::MAX, u64::MAX))
-        .filter(|(_, page)| !matches!(page, CachedPage::Filling { .. }))
-        .map(|(key, _)| *key)
-        .collect();
-    for key in keys {
-        cache.pages.remove(&key);
+    let mut forgotten = Vec::new();
+    {
+        let mut cache = PAGE_CACHE.lock();
+        let keys: Vec<_> = cache
+            .pages
+            .range((dev, 0, 0)..=(dev, u64::MAX, u64::MAX))
+            .filter(|(_, page)| !matches!(page, CachedPage::Filling { .. }))
+            .map(|(key, _)| *key)
+            .collect();
+        forgotten.extend(keys.into_iter().filter_map(|key| cache.pages.remove(&key)));
     }
+    // Dropped without the spin lock: a file's last handle queues it for reaping, which
+    // takes the file system's (sleeping) lock.
+    drop(forgotten);
 }
 
 /// `fsync` of a mapped ext4 file (msync(MS_SYNC)): its dirty pages go to the file
@@ -510,33 +515,39 @@ fn fill_page(inner: Arc<dyn Inode>, key: (u64, u64, u64)) {
             cache.pages.insert(key, entry);
             cache.order.push_back(key);
         }
-        evict(&mut cache);
-        match previous {
+        let evicted = evict(&mut cache);
+        let wakers = match previous {
             Some(CachedPage::Filling { wakers, .. }) => wakers,
             _ => Vec::new(),
-        }
+        };
+        (wakers, evicted)
     };
+    // The evicted pages go without the spin lock (see `forget_device_pages`).
+    let (wakers, evicted) = wakers;
+    drop(evicted);
     // A stale fill left no entry: the woken faults ask again and read the page anew.
     for waker in wakers {
         waker.wake();
     }
 }
 
-/// Evicts the oldest pages past the cache's limit, except mapped or dirty ones.
-fn evict(cache: &mut PageCache) {
+/// Evicts the oldest pages past the cache's limit, except mapped or dirty ones, and
+/// returns them (for the caller to drop once it has released the cache's lock).
+#[must_use]
+fn evict(cache: &mut PageCache) -> Vec<CachedPage> {
     let limit = page_cache_limit();
+    let mut evicted = Vec::new();
     let mut budget = cache.order.len();
     while cache.order.len() > limit && budget > 0 {
         budget -= 1;
         let Some(old) = cache.order.pop_front() else { break };
         match cache.pages.get(&old) {
             Some(CachedPage::Ready(page)) if page.is_mapped() || page.is_dirty() => cache.order.push_back(old),
-            Some(CachedPage::Ready(_) | CachedPage::Failed(_)) => {
-                cache.pages.remove(&old);
-            }
+            Some(CachedPage::Ready(_) | CachedPage::Failed(_)) => evicted.extend(cache.pages.remove(&old)),
             _ => {}
         }
     }
+    evicted
 }
 
 /// An ext4 inode that refuses to be used off a coroutine stack (see the module docs).
