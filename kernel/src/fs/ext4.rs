@@ -356,32 +356,37 @@ fn write_back(dev: u64, ino: Option<u64>) -> Result<()> {
     let mut bytes = alloc::vec![0u8; vfs::page::PAGE_SIZE];
     let mut result = Ok(());
     for key in keys {
-        // Copy a dirty page out under the lock, write it without.
-        let (file, hash) = {
-            let cache = PAGE_CACHE.lock();
-            let Some(CachedPage::Ready(page)) = cache.pages.get(&key).filter(|entry| matches!(entry, CachedPage::Ready(page) if page.shared)) else {
-                continue;
+        // Copy a dirty page out under the lock, write it without. A `write()` of the
+        // same bytes meanwhile may reach the disk before this older copy does: if the
+        // page changed while it was written, it is written again (the page holds every
+        // write, so its latest bytes are always right), a few times at most.
+        for _attempt in 0..4 {
+            let (file, hash) = {
+                let cache = PAGE_CACHE.lock();
+                let Some(CachedPage::Ready(page)) = cache.pages.get(&key).filter(|entry| matches!(entry, CachedPage::Ready(page) if page.shared)) else {
+                    break;
+                };
+                bytes.copy_from_slice(&page.page);
+                let hash = page_hash(&bytes);
+                if hash == page.clean {
+                    break;
+                }
+                (page.file.clone(), hash)
             };
-            bytes.copy_from_slice(&page.page);
-            let hash = page_hash(&bytes);
-            if hash == page.clean {
-                continue;
+            let start = key.2 * PAGE;
+            let size = file.metadata().size;
+            if start < size {
+                let length = (size - start).min(PAGE) as usize;
+                if let Err(error) = write_all_at(&*file, start, &bytes[..length]) {
+                    log::warn!("ext4 write-back of inode {} page {} failed: {error:?}", key.1, key.2);
+                    result = Err(error);
+                    break;
+                }
             }
-            (page.file.clone(), hash)
-        };
-        let start = key.2 * PAGE;
-        let size = file.metadata().size;
-        if start < size {
-            let length = (size - start).min(PAGE) as usize;
-            if let Err(error) = write_all_at(&*file, start, &bytes[..length]) {
-                log::warn!("ext4 write-back of inode {} page {} failed: {error:?}", key.1, key.2);
-                result = Err(error);
-                continue;
+            if let Some(CachedPage::Ready(page)) = PAGE_CACHE.lock().pages.get_mut(&key) {
+                // Changed again meanwhile: it hashes differently, still dirty.
+                page.clean = hash;
             }
-        }
-        if let Some(CachedPage::Ready(page)) = PAGE_CACHE.lock().pages.get_mut(&key) {
-            // If the page changed again meanwhile, it hashes differently: still dirty.
-            page.clean = hash;
         }
     }
     result
