@@ -254,6 +254,12 @@ fn file_page_release(page: NonNull<u8>) {
     release_user_frame(PhysAddr(virt_to_phys(page.as_ptr() as usize)));
 }
 
+/// How many holders the file page at `page` has: the file's own count plus one per
+/// user mapping of it (so more than one means some address space maps it).
+pub fn file_page_users(page: *const u8) -> usize {
+    frames().lock().count(PhysAddr(virt_to_phys(page as usize)))
+}
+
 /// Makes file systems keep file data in counted page frames (call once frames exist,
 /// before files).
 pub fn use_frames_for_file_data() {

@@ -25,6 +25,7 @@ pub const DISK_TESTS: &[DiskTest] = &[
     DiskTest { name: "ext4-rw", run: ext4_rw },
     DiskTest { name: "ext4-bad-input", run: ext4_bad_input },
     DiskTest { name: "ext4-programs", run: ext4_programs },
+    DiskTest { name: "ext4-mmap", run: ext4_mmap },
 ];
 
 /// Guest scripts the initramfs carries for these tests (`coros_test=NAME`), and the
@@ -36,7 +37,36 @@ pub const INITRAMFS_SCRIPTS: &[(&str, &str)] = &[
     ("disk-oracle.py", ORACLE_PYTHON),
     ("disk-oracle.lua", ORACLE_LUA),
     ("disk-oracle.sql", ORACLE_SQL),
+    ("disk-ext4-mmap", EXT4_MMAP_SCRIPT),
+    ("disk-ext4-msync-crash", EXT4_MSYNC_CRASH_SCRIPT),
 ];
+
+/// File mappings on ext4: abi-mmap-file (shared pages between processes, private
+/// copy-on-write, write() seen by mappings, truncation and SIGBUS, msync) run on the
+/// ext4 disk must print what it prints on tmpfs (which the user-test layer compares
+/// with Linux); then a file stored through a shared mapping and left dirty at exit is
+/// written back by the unmount (checked on the host).
+const EXT4_MMAP_SCRIPT: &str = r#"set -e
+mount -t ext4 /dev/vda /mnt
+/usr/bin/abi-mmap-file /mnt/mmap > /tmp/on-ext4
+umount /mnt
+mount -t ext4 /dev/vda /mnt
+/usr/bin/abi-mmap-file /tmp/mmap > /tmp/on-tmpfs
+cat /tmp/on-ext4
+if cmp -s /tmp/on-tmpfs /tmp/on-ext4; then echo "ext4 output = tmpfs output"; else diff /tmp/on-tmpfs /tmp/on-ext4 || true; fi
+/usr/bin/abi-mmap-file --msync-crash /mnt/dirty > /tmp/crash.out &
+i=0; while ! grep -q 'msync done' /tmp/crash.out && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+kill $!
+wait $! || true
+cat /tmp/crash.out
+umount /mnt
+echo done
+"#;
+
+/// The power-cut half of the mmap test: the host kills the machine at `msync done`.
+const EXT4_MSYNC_CRASH_SCRIPT: &str = r#"mount -t ext4 /dev/vda /mnt
+exec /usr/bin/abi-mmap-file --msync-crash /mnt/synced
+"#;
 
 /// Debian's dynamically linked programs started from the ext4 run disk (`make run`'s),
 /// on coros and on Linux (the oracle; the first line loads Linux's disk modules from the
@@ -436,8 +466,17 @@ fn ext4_rw(kernel: &Path, initramfs: &Path) -> Result<(), String> {
         }
     }
     let dir_stat = debugfs(&image, "stat /a/b/c")?;
-    if !dir_stat.contains("mtime: 0x3b9aca00") {
-        return Err(format!("/a/b/c: mtime not 1000000000:\n{dir_stat}"));
+    if !dir_stat.contains("mtime: 0x3b9aca00:00000000") {
+        return Err(format!("/a/b/c: mtime not 1000000000.000000000:\n{dir_stat}"));
+    }
+    // Times the kernel's clock stamped carry nanoseconds (the clock counts in 100 ns, so
+    // a zero `_extra` field would mean they were dropped).
+    let new_stat = debugfs(&image, "stat /new.txt")?;
+    for field in ["mtime", "ctime", "crtime"] {
+        let extra = new_stat.lines().find_map(|line| line.trim().strip_prefix(&format!("{field}: 0x"))).and_then(|rest| rest.get(9..17));
+        if extra.is_none_or(|extra| extra == "00000000") {
+            return Err(format!("/new.txt: {field} without nanoseconds:\n{new_stat}"));
+        }
     }
     let link = debugfs(&image, "stat /long-link")?;
     if !link.contains("/this/is/a/rather/long") && !debugfs(&image, "cat /long-link").unwrap_or_default().contains("/this/is") {
@@ -574,6 +613,89 @@ pub fn compare_with_linux(coros: &str, linux: &str) -> Result<(), String> {
         if ours.get(at + 1).is_none_or(|line| line.starts_with("-- ")) {
             return Err(format!("the `{marker}` section is empty"));
         }
+    }
+    Ok(())
+}
+
+/// The bytes `abi-mmap-file --msync-crash` stores into page `page` (0 or 2).
+fn crash_page(page: usize) -> Vec<u8> {
+    (0..4096).map(|i: usize| (i * 7 + page * 13) as u8 ^ 0x5a).collect()
+}
+
+/// Shared file mappings on ext4 (see [`EXT4_MMAP_SCRIPT`]), then a power cut right
+/// after `msync(MS_SYNC)`: the synced pages must be on the disk (after the host's
+/// journal replay), the image clean.
+fn ext4_mmap(kernel: &Path, initramfs: &Path) -> Result<(), String> {
+    let dir = work_dir("ext4-mmap").map_err(|e| format!("{e:#}"))?;
+    let image = dir.join("vda.img");
+    ext4_image(&image, 64, None)?;
+    let drives = [Drive { path: image.clone(), read_only: false }];
+    let append = "console=ttyS0 rdinit=/init quiet coros_test=disk-ext4-mmap";
+    let output = boot_with_drives(kernel, Some(initramfs), append, &drives, 1, Duration::from_secs(240))?;
+    let got = section(&output, "disk-ext4-mmap")?;
+    let wanted = [
+        "child's store seen in parent's own mapping: true",
+        "child's store seen by read(): true",
+        "write() beyond the page seen: true",
+        "unwritten private page sees a later write(): true",
+        "store after mprotect reaches the file: true",
+        "present page past the new end in child: killed by SIGBUS",
+        "stored page past the new end in child: killed by SIGBUS",
+        "tail of the last page zeroed: true",
+        "store to the regrown page seen by read(): true",
+        "ext4 output = tmpfs output",
+        "msync MS_SYNC: ok",
+        "msync done: ok",
+        "done",
+    ];
+    for line in wanted {
+        if !got.lines().any(|got| got == line) {
+            return Err(format!("guest output lacks `{line}`:\n{got}"));
+        }
+    }
+    if got.lines().any(|line| line.ends_with(": false")) {
+        return Err(format!("a check failed on ext4:\n{got}"));
+    }
+    fsck_clean(&image)?;
+    // The process stored into page 1 after its msync and was killed: the unmount wrote
+    // that page back too.
+    let dirty = dir.join("dirty.out");
+    debugfs(&image, &format!("dump /dirty {}", dirty.display()))?;
+    let bytes = std::fs::read(&dirty).map_err(error)?;
+    let mut page1 = vec![b'.'; 4096];
+    page1[0] = b'U';
+    if bytes.len() != 3 * 4096 || bytes[..4096] != crash_page(0)[..] || bytes[4096..8192] != page1[..] || bytes[8192..] != crash_page(2)[..] {
+        return Err(format!("/dirty on the host: {} bytes, not the stored pages", bytes.len()));
+    }
+
+    // Power cut after msync.
+    let boot = Boot {
+        kernel,
+        smp: 1,
+        append: "console=ttyS0 rdinit=/init quiet coros_test=disk-ext4-msync-crash",
+        console: Console::Headless,
+        wait_for_gdb: false,
+        initrd: Some(initramfs),
+    };
+    let mut command = boot.command();
+    qemu::add_drives(&mut command, &drives);
+    let (run, seen) = qemu::run_until(command, "msync done: ok", Duration::from_secs(120)).map_err(|e| format!("{e:#}"))?;
+    if !seen {
+        return Err(format!("no `msync done` ({:?}):\n{}", run.ending, tail(&run.stdout, 30)));
+    }
+    // Replay the journal on a copy, as the next mount would, then check it.
+    let replayed = dir.join("replayed.img");
+    std::fs::copy(&image, &replayed).map_err(error)?;
+    let replay = std::process::Command::new("/usr/sbin/e2fsck").args(["-fy", &replayed.display().to_string()]).output().map_err(error)?;
+    if !matches!(replay.status.code(), Some(0 | 1)) {
+        return Err(format!("e2fsck -fy after the power cut: {}\n{}", replay.status, String::from_utf8_lossy(&replay.stdout)));
+    }
+    fsck_clean(&replayed)?;
+    let synced = dir.join("synced.out");
+    debugfs(&replayed, &format!("dump /synced {}", synced.display()))?;
+    let bytes = std::fs::read(&synced).map_err(error)?;
+    if bytes.len() != 3 * 4096 || bytes[..4096] != crash_page(0)[..] || bytes[8192..] != crash_page(2)[..] {
+        return Err(format!("/synced after the power cut: {} bytes, the msync'ed pages are not there", bytes.len()));
     }
     Ok(())
 }

@@ -150,6 +150,56 @@ pub fn run_captured(mut command: Command, timeout: Duration) -> Result<Captured>
     })
 }
 
+/// Runs a QEMU command headless like [`run_captured`], but kills it as soon as the
+/// guest's serial output contains `marker` (a power cut at a moment the guest chose).
+/// Returns the run and whether the marker was seen (then the ending is `Signaled(9)`).
+pub fn run_until(mut command: Command, marker: &str, timeout: Duration) -> Result<(Captured, bool)> {
+    let started = Instant::now();
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("could not start `{}`", shell::render(&command)))?;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let reader = child.stdout.take().map(|mut pipe| {
+        let seen = seen.clone();
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(count @ 1..) = pipe.read(&mut chunk) {
+                seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).extend_from_slice(&chunk[..count]);
+            }
+        })
+    });
+    let stderr = drain(child.stderr.take());
+    let contains_marker = || String::from_utf8_lossy(&seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner())).contains(marker);
+    let (ending, marked) = loop {
+        if contains_marker() {
+            let _ = child.kill();
+            let status = child.wait().context("reaping the killed QEMU")?;
+            break (Ending::Signaled(status.signal().unwrap_or(9)), true);
+        }
+        if let Some(status) = child.try_wait().context("waiting for QEMU")? {
+            let ending = match status.code() {
+                Some(code) => Ending::Exited(code),
+                None => Ending::Signaled(status.signal().unwrap_or(0)),
+            };
+            break (ending, false);
+        }
+        if started.elapsed() > timeout {
+            let _ = child.kill();
+            child.wait().context("reaping the killed QEMU")?;
+            break (Ending::TimedOut, false);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    if let Some(reader) = reader {
+        let _ = reader.join();
+    }
+    let stdout = String::from_utf8_lossy(&seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner())).into_owned();
+    Ok((Captured { stdout, stderr: collect(stderr), ending, elapsed: started.elapsed() }, marked || contains_marker()))
+}
+
 fn wait_or_kill(child: &mut Child, timeout: Duration) -> Result<Ending> {
     if let Some(status) = child.wait_timeout(timeout).context("waiting for QEMU")? {
         return Ok(match status.code() {

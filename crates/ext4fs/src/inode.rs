@@ -67,13 +67,30 @@ fn is_dot_or_dotdot(name: &[u8]) -> bool {
     name == b"." || name == b".."
 }
 
-fn timestamp(sec: u32) -> Timestamp {
-    // rsext4 reports the low 32 bits of the seconds; ext4 stores dates up to 2038 in them.
-    Timestamp::new(i64::from(sec as i32), 0)
+/// An inode time as ext4 stores it: in a 256-byte inode the seconds carry two epoch bits
+/// and the nanoseconds from `i_*time_extra` (decoded by rsext4 as Linux does); in a
+/// 128-byte inode they are whole seconds up to 2038.
+fn timestamp(time: Ext4Timestamp) -> Timestamp {
+    Timestamp::new(time.sec, time.nsec)
 }
 
-fn ext4_time(time: Timestamp) -> Ext4Timestamp {
-    Ext4Timestamp::new(time.sec, time.nsec)
+/// End of `i_atime_extra` in the on-disk inode: inodes at least this big store
+/// nanoseconds and epoch bits (Linux's `s_time_gran` 1 and `EXT4_EXTRA_TIMESTAMP_MAX`).
+const EXTRA_TIME_INODE_SIZE: u32 = 144;
+/// Latest second an ext4 inode time can hold with the two epoch bits: 2446-05-10.
+const EXTRA_TIMESTAMP_MAX: i64 = (1 << 34) - 1 + i32::MIN as i64;
+
+/// A time to store, truncated as Linux's `timestamp_truncate` does for ext4: seconds
+/// clamped to `[i32::MIN, EXTRA_TIMESTAMP_MAX]` (`i32::MAX` and whole seconds in inodes
+/// too small for the extra fields).
+fn ext4_time(time: Timestamp, inode_size: u32) -> Ext4Timestamp {
+    let min = i64::from(i32::MIN);
+    if inode_size >= EXTRA_TIME_INODE_SIZE {
+        let sec = time.sec.clamp(min, EXTRA_TIMESTAMP_MAX);
+        Ext4Timestamp::new(sec, time.nsec)
+    } else {
+        Ext4Timestamp::new(time.sec.clamp(min, i64::from(i32::MAX)), 0)
+    }
 }
 
 fn entry_kind(kind: DirectoryEntryType) -> Option<FileType> {
@@ -134,6 +151,12 @@ fn offset_cursor(offset: u64, indexed: bool) -> DirectoryCursor {
 impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> Ext4Inode<R, D> {
     pub(crate) fn new(fs: Arc<Ext4Fs<R, D>>, ino: u32, kind: FileType) -> Self {
         Self { fs, ino, kind, unlinked: AtomicBool::new(false), fifo: Mutex::new(Weak::new()) }
+    }
+
+    /// Whether the inode lost its last link while this handle was alive: it is freed
+    /// when the handle goes. Takes no lock (a cache can ask it under a spin lock).
+    pub fn is_unlinked(&self) -> bool {
+        self.unlinked.load(Ordering::Acquire)
     }
 
     /// Marks the inode as having no links (see [`Ext4Fs::release_unlinked`]).
@@ -197,11 +220,8 @@ impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> Ext4Inode<R,
             self.live_dir(state)?;
             self.writable()?;
             let parent = inode_number(self.ino)?;
-            let ext4 = state.ext4()?;
-            if ext4.lookup_child(parent, file_name).errno()?.is_some() {
-                return Err(Errno::EEXIST);
-            }
-            let info = make(ext4, parent, file_name).errno()?;
+            // rsext4 looks the name up itself before allocating anything (`EEXIST`).
+            let info = make(state.ext4()?, parent, file_name).errno()?;
             state.allocated.insert(info.number.raw());
             state.grown_directories.insert(self.ino);
             self.handle_of(state, &info)
@@ -294,9 +314,9 @@ impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> Ext4Inode<R,
             blocks: info.blocks,
             blksize: self.fs.superblock.block_size,
             rdev: info.device_number.map_or(0, |device| makedev(device.major(), device.minor())),
-            atime: timestamp(info.atime),
-            mtime: timestamp(info.mtime),
-            ctime: timestamp(info.ctime),
+            atime: timestamp(info.atime_ts),
+            mtime: timestamp(info.mtime_ts),
+            ctime: timestamp(info.ctime_ts),
         }
     }
 }
@@ -594,10 +614,11 @@ impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> Inode for Ex
 
     fn set_times(&self, atime: SetTime, mtime: SetTime) -> Result<()> {
         let now = self.fs.now();
+        let inode_size = self.fs.superblock.groups.inode_size;
         let resolve = |time: SetTime| match time {
             SetTime::Omit => None,
-            SetTime::Now => Some(ext4_time(now)),
-            SetTime::At(time) => Some(ext4_time(time)),
+            SetTime::Now => Some(ext4_time(now, inode_size)),
+            SetTime::At(time) => Some(ext4_time(time, inode_size)),
         };
         let (atime, mtime) = (resolve(atime), resolve(mtime));
         if atime.is_none() && mtime.is_none() {

@@ -38,10 +38,14 @@
 //! errors, `EROFS` for changes on a read-only mount, `ENOSPC` when full (a write that
 //! fills the disk returns short with what fitted).
 //!
-//! Known gaps (see `docs/ext4.md`): timestamps are reported with whole seconds (rsext4's
-//! inode inspection API drops the nanoseconds it stores; set times keep their nanoseconds
-//! on disk); no inline_data, encryption, casefold or quota images; no xattr interface in
-//! the VFS yet.
+//! Timestamps have nanoseconds and ext4's epoch bits (dates 1901–2446) in 256-byte
+//! inodes, whole seconds up to 2038 in 128-byte ones; times set through `set_times` are
+//! clamped to that range as Linux does.
+//!
+//! Known gaps (see `docs/ext4.md`): no inline_data, encryption, casefold or quota images;
+//! no xattr interface in the VFS yet.
+//!
+//! rsext4 is the patched copy in `vendor/rsext4` (its `PATCHES.md` lists the changes).
 //!
 //! [rsext4]: https://crates.io/crates/rsext4
 #![cfg_attr(not(test), no_std)]

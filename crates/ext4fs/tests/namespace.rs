@@ -24,6 +24,11 @@ fn create_link_rename_unlink() {
     let note = create_file(&docs, "note.txt", b"first version\n");
     assert_eq!(root.create(b"docs", FileType::Regular, 0o644, 0).unwrap_err(), Errno::EEXIST);
     assert_eq!(docs.create(b".", FileType::Regular, 0o644, 0).unwrap_err(), Errno::EEXIST);
+    // Every kind of creation over an existing name, in a directory that stays as it was.
+    for kind in [FileType::Regular, FileType::Directory, FileType::Fifo] {
+        assert_eq!(root.create(b"docs", kind, 0o644, 0).unwrap_err(), Errno::EEXIST, "{kind:?}");
+    }
+    assert_eq!(root.symlink(b"docs", b"target").unwrap_err(), Errno::EEXIST);
     assert_eq!(docs.create(b"a/b", FileType::Regular, 0o644, 0).unwrap_err(), Errno::EINVAL);
     assert_eq!(docs.create(&[b'n'; 256], FileType::Regular, 0o644, 0).unwrap_err(), Errno::ENAMETOOLONG);
     assert!(docs.create(&[b'n'; 255], FileType::Regular, 0o644, 0).is_ok());
@@ -84,7 +89,10 @@ fn create_link_rename_unlink() {
     drop(empty);
     // An unlinked file stays readable and writable while a handle is alive.
     let open = create_file(&root, "open-unlinked", &pattern(9, 50_000));
+    let handle = |inode: &std::sync::Arc<dyn vfs::Inode>| vfs::downcast_ref::<ext4fs::Ext4Inode<parking_lot::RawMutex, FileDevice>>(inode.as_ref()).unwrap().is_unlinked();
+    assert!(!handle(&open));
     root.unlink(b"open-unlinked").unwrap();
+    assert!(handle(&open), "the kernel's page cache tells unlinked files by this");
     assert_eq!(open.metadata().nlink, 0);
     assert_eq!(read_all(&*open), pattern(9, 50_000));
     write_all(&*open, 50_000, b"more");

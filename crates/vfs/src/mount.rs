@@ -130,6 +130,12 @@ impl Location {
         Self { mount, inode, link: Some(Arc::new(NameLink { dir: dir.clone(), name: name.to_vec() })) }
     }
 
+    /// `inode`, just created as entry `name` of this directory, as resolving `name` here
+    /// would reach it (a new inode is no mount point), without looking it up again.
+    pub fn created_child(&self, inode: Arc<dyn Inode>, name: &[u8]) -> Location {
+        Self::with_link(self.mount.clone(), inode, self, name)
+    }
+
     /// The inode.
     pub fn inode(&self) -> &Arc<dyn Inode> {
         &self.inode

@@ -166,7 +166,7 @@ struct MapSpace<'a> {
 impl loader::MapTarget for MapSpace<'_> {
     fn map_file(&mut self, start: u64, len: u64, prot: loader::Prot, offset: u64) -> Result<()> {
         let len = usize::try_from(len).map_err(|_| Errno::ENOMEM)?;
-        let backing = super::file_pages::backing(self.inode.clone(), self.path.to_vec(), offset);
+        let backing = super::file_pages::backing(self.inode.clone(), self.path.to_vec(), offset, false);
         self.space.map_file(
             VirtAddr(start as usize),
             len,

@@ -36,12 +36,15 @@ pub struct MappedFile {
     pub dev: u64,
     /// Inode number.
     pub ino: u64,
+    /// Whether the area is a shared mapping (its stores reach the file's pages).
+    pub shared: bool,
 }
 
-/// The backing of an area mapping `inode` (found at `path`) from byte `offset`.
-pub fn backing(inode: Arc<dyn Inode>, path: Vec<u8>, offset: u64) -> FileBacking {
+/// The backing of an area mapping `inode` (found at `path`) from byte `offset`,
+/// `shared` or private.
+pub fn backing(inode: Arc<dyn Inode>, path: Vec<u8>, offset: u64, shared: bool) -> FileBacking {
     let metadata = inode.metadata();
-    let file = MappedFile { inode, path, dev: metadata.dev, ino: metadata.ino };
+    let file = MappedFile { inode, path, dev: metadata.dev, ino: metadata.ino, shared };
     FileBacking { file: Arc::new(file), offset }
 }
 
@@ -60,7 +63,12 @@ fn poll_file_page(file: &(dyn Any + Send + Sync), index: u64, cx: &mut Context<'
         return Poll::Ready(Err(Fault::Bus));
     };
     match mapped.inode.poll_page(cx, index) {
-        Poll::Ready(Ok(page)) => Poll::Ready(Ok(PhysAddr(virt_to_phys(page.into_raw().as_ptr() as usize)))),
+        Poll::Ready(Ok(page)) => {
+            if mapped.shared {
+                crate::fs::ext4::note_shared_page(&*mapped.inode, index);
+            }
+            Poll::Ready(Ok(PhysAddr(virt_to_phys(page.into_raw().as_ptr() as usize))))
+        }
         Poll::Ready(Err(Errno::ENODEV)) => read_into_private_frame(&*mapped.inode, index, cx),
         Poll::Ready(Err(_)) => Poll::Ready(Err(Fault::Bus)),
         Poll::Pending => Poll::Pending,
@@ -92,6 +100,32 @@ fn read_into_private_frame(inode: &dyn Inode, index: u64, cx: &mut Context<'_>) 
         return Poll::Ready(Err(Fault::Bus));
     }
     Poll::Ready(Ok(frame))
+}
+
+/// After file (`dev`, `ino`) shrank to `size`: every address space loses its mappings
+/// of the file's pages from `size` rounded up to a page on (private copies too), so the
+/// next touch faults and raises SIGBUS past the end, as Linux's `truncate_pagecache`
+/// does. Call after the file system truncated (and dropped those pages).
+pub fn unmap_past_end(dev: u64, ino: u64, size: u64) {
+    let first = size.div_ceil(PAGE_SIZE as u64);
+    let is_file = |file: &(dyn Any + Send + Sync)| file.downcast_ref::<MappedFile>().is_some_and(|mapped| mapped.dev == dev && mapped.ino == ino);
+    for process in super::all_processes() {
+        let space = process.space();
+        let mut space = space.lock();
+        space.unmap_file_pages_from(is_file, first);
+        super::run::flush_tlb_if_needed(&mut space);
+    }
+}
+
+/// `truncate` of a regular file's `inode` to `size` with what it does to mappings (see
+/// [`unmap_past_end`]).
+pub fn truncate(inode: &dyn Inode, size: u64) -> Result<(), Errno> {
+    let before = inode.metadata();
+    inode.truncate(size)?;
+    if size < before.size {
+        unmap_past_end(before.dev, before.ino, size);
+    }
+    Ok(())
 }
 
 /// One line of `/proc/PID/maps` for `area`, in Linux's format: the header, then (for

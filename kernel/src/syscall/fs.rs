@@ -488,12 +488,17 @@ pub fn truncate(thread: &Thread, path: usize, length: i64) -> Result<usize> {
         _ => return Err(Errno::EINVAL),
     }
     check_writable(&location)?;
-    location.inode().truncate(length as u64)?;
+    crate::process::file_pages::truncate(location.inode().as_ref(), length as u64)?;
     Ok(0)
 }
 
 pub fn ftruncate(thread: &Thread, fd: i32, length: i64) -> Result<usize> {
-    file(thread, fd)?.truncate(length)?;
+    let file = file(thread, fd)?;
+    let before = file.io().metadata();
+    file.truncate(length)?;
+    if (length as u64) < before.size && before.kind == FileType::Regular {
+        crate::process::file_pages::unmap_past_end(before.dev, before.ino, length as u64);
+    }
     Ok(0)
 }
 
@@ -593,6 +598,8 @@ fn open_now(thread: &Thread, dirfd: i32, path: usize, flags: u32, mode: u32) -> 
     let flags = OpenFlags(flags);
     let (root, start) = start(thread, dirfd, &path)?;
     let vfs = &file_systems().vfs;
+    // Whether this call created the file: then O_TRUNC has nothing to do (Linux skips it).
+    let mut created = false;
     let location = if flags.contains(OpenFlags::CREAT) {
         let mut parent = vfs.resolve_parent(&root, &start, &path)?;
         let mut hops = 0;
@@ -621,9 +628,10 @@ fn open_now(thread: &Thread, dirfd: i32, path: usize, flags: u32, mode: u32) -> 
                         return Err(Errno::EISDIR);
                     }
                     let umask = thread.process.inner.lock().umask;
-                    parent.dir.inode().create(&parent.name, FileType::Regular, mode & 0o7777 & !umask, 0)?;
-                    // Looked up again so the location knows its name (/proc/PID/maps, fd links).
-                    break vfs.resolve(&root, &parent.dir, &parent.name, false)?;
+                    let inode = parent.dir.inode().create(&parent.name, FileType::Regular, mode & 0o7777 & !umask, 0)?;
+                    created = true;
+                    // With its name, for /proc/PID/maps and fd links.
+                    break parent.dir.created_child(inode, &parent.name);
                 }
                 Err(error) => return Err(error),
             }
@@ -648,8 +656,8 @@ fn open_now(thread: &Thread, dirfd: i32, path: usize, flags: u32, mode: u32) -> 
     if (flags.writable() || flags.contains(OpenFlags::TRUNC)) && matches!(kind, FileType::Regular | FileType::Directory) {
         check_writable(&location)?;
     }
-    if flags.contains(OpenFlags::TRUNC) && kind == FileType::Regular && flags.writable() {
-        inode.truncate(0)?;
+    if flags.contains(OpenFlags::TRUNC) && kind == FileType::Regular && flags.writable() && !created {
+        crate::process::file_pages::truncate(inode.as_ref(), 0)?;
     }
     let io = inode.open(flags)?.unwrap_or_else(|| inode.clone());
     let file = OpenFile::new(inode, io, Some(location), flags);

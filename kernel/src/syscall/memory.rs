@@ -2,10 +2,11 @@
 //! msync, and the advisory calls that only check their range.
 //!
 //! A file mapping maps the file's own pages (see `process::file_pages`): `MAP_SHARED`
-//! needs a file system with pages (tmpfs), else `ENODEV` as Linux says for files without
-//! an mmap operation; `MAP_PRIVATE` of any regular file works. `/dev/zero` maps as
-//! anonymous memory, as on Linux. Pages are the page cache itself, so `msync` has
-//! nothing to write back on tmpfs; it checks its arguments and the range.
+//! needs a file system with pages (tmpfs, ext4), else `ENODEV` as Linux says for files
+//! without an mmap operation; `MAP_PRIVATE` of any regular file works. `/dev/zero` maps
+//! as anonymous memory, as on Linux. Pages are the page cache itself, so `msync` has
+//! nothing to write back on tmpfs; on ext4 `MS_SYNC` writes the file's dirty pages back
+//! and syncs it, as `fsync` does (`MS_ASYNC` does nothing, as on Linux since 2.6.19).
 
 use abi::mm as m;
 use abi::{Errno, Result};
@@ -109,8 +110,12 @@ fn map_file(
     if inode.kind() != vfs::FileType::Regular || shared && !inode.has_pages() {
         return Err(Errno::ENODEV);
     }
+    // A disk file's path (for /proc/PID/maps) is found by looking names up: on a stack.
+    if crate::fs::ext4::is_disk_inode(inode) && !crate::coroutine::on_stack() {
+        return Err(Errno::ERESTART_ON_STACK);
+    }
     let path = file.location().and_then(|location| location.path().ok()).unwrap_or_default();
-    let backing = crate::process::file_pages::backing(inode.clone(), path, offset as u64);
+    let backing = crate::process::file_pages::backing(inode.clone(), path, offset as u64, shared);
     let mut map_flags = MapFlags::from_bits_truncate(flags) - MapFlags::PRIVATE - MapFlags::SHARED;
     map_flags |= if shared { MapFlags::SHARED } else { MapFlags::PRIVATE };
     let space = thread.process.space();
@@ -120,8 +125,9 @@ fn map_file(
     Ok(mapped.0)
 }
 
-/// msync: the pages are the page cache itself, so there is nothing to write back; the
-/// flags and the range are checked as Linux does (`ENOMEM` for an unmapped hole).
+/// msync: the flags and the range are checked as Linux does (`ENOMEM` for an unmapped
+/// hole); with `MS_SYNC`, every ext4 file mapped shared in the range is written back and
+/// synced (on a coroutine stack: `ERESTART_ON_STACK` moves the call there).
 pub fn msync(thread: &Thread, address: usize, length: usize, flags: u32) -> Result<usize> {
     if flags & !(m::MS_ASYNC | m::MS_INVALIDATE | m::MS_SYNC) != 0
         || !address.is_multiple_of(mm::PAGE_SIZE)
@@ -131,12 +137,26 @@ pub fn msync(thread: &Thread, address: usize, length: usize, flags: u32) -> Resu
     }
     let length = length.checked_add(mm::PAGE_SIZE - 1).ok_or(Errno::ENOMEM)? & !(mm::PAGE_SIZE - 1);
     let end = address.checked_add(length).ok_or(Errno::ENOMEM)?;
-    let space = thread.process.space();
-    let space = space.lock();
-    let mut at = address;
-    while at < end {
-        let area = space.area_at(VirtAddr(at)).ok_or(Errno::ENOMEM)?;
-        at = area.end.0;
+    let mut files: alloc::vec::Vec<alloc::sync::Arc<dyn vfs::Inode>> = alloc::vec::Vec::new();
+    {
+        let space = thread.process.space();
+        let space = space.lock();
+        let mut at = address;
+        while at < end {
+            let area = space.area_at(VirtAddr(at)).ok_or(Errno::ENOMEM)?;
+            let mapped = area.file.as_ref().and_then(|backing| backing.file.downcast_ref::<crate::process::file_pages::MappedFile>());
+            if let Some(mapped) = mapped.filter(|_| area.shared) {
+                if crate::fs::ext4::is_disk_inode(&mapped.inode) && !files.iter().any(|file| alloc::sync::Arc::ptr_eq(file, &mapped.inode)) {
+                    files.push(mapped.inode.clone());
+                }
+            }
+            at = area.end.0;
+        }
+    }
+    if flags & m::MS_SYNC != 0 {
+        for file in &files {
+            crate::fs::ext4::sync_inode(file)?;
+        }
     }
     Ok(0)
 }

@@ -3,7 +3,13 @@
 //! mappings seeing the file until they write, MAP_FIXED over a file mapping, mprotect
 //! and partial munmap of file mappings, SIGBUS past the end of the file, msync and
 //! mmap errors, mremap of a file mapping, /dev/zero, and the /proc/self/maps line of a
-//! file mapping (permissions, offset, path).
+//! file mapping (permissions, offset, path); truncation under a shared mapping whose
+//! pages are present (SIGBUS past the new end, the last page's tail zeroed).
+//!
+//! The files live in `/tmp/abi-mmap-file`, or in the directory given as the first
+//! argument (the disk tests run it on ext4 too: the output must not depend on the file
+//! system, so paths are printed relative to that directory). `--msync-crash FILE` is a
+//! separate mode for the ext4 crash test (see [`msync_crash`]).
 //!
 //! Every line is a stable fact (never an address, device or inode number); the exit
 //! status is 0 whatever the checks show.
@@ -15,7 +21,7 @@ use common::*;
 use std::ptr::{null_mut, read_volatile, write_volatile};
 
 const PAGE: usize = 4096;
-const DIR: &str = "/tmp/abi-mmap-file";
+const DEFAULT_DIR: &str = "/tmp/abi-mmap-file";
 const RW: i32 = libc::PROT_READ | libc::PROT_WRITE;
 
 fn map_fd(len: usize, prot: i32, flags: i32, fd: i32, offset: usize) -> *mut u8 {
@@ -35,9 +41,9 @@ fn result(p: *mut u8) -> String {
     }
 }
 
-/// A file of `pages` pages whose byte `i` is `'a' + i % 23`.
-fn make_file(name: &str, pages: usize) -> (i32, Vec<u8>) {
-    let path = c(&format!("{DIR}/{name}"));
+/// A file of `pages` pages in `dir` whose byte `i` is `'a' + i % 23`.
+fn make_file(dir: &str, name: &str, pages: usize) -> (i32, Vec<u8>) {
+    let path = c(&format!("{dir}/{name}"));
     // SAFETY: plain system calls on a path we own.
     let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDWR | libc::O_CREAT | libc::O_TRUNC, 0o644) };
     let content: Vec<u8> = (0..pages * PAGE).map(|i| b'a' + (i % 23) as u8).collect();
@@ -52,13 +58,50 @@ fn pread_byte(fd: i32, offset: usize) -> u8 {
     byte[0]
 }
 
+/// The pattern the msync crash test stores through its mapping: page `page`, byte `i`.
+fn crash_pattern(page: usize, i: usize) -> u8 {
+    (i * 7 + page * 13) as u8 ^ 0x5a
+}
+
+/// `--msync-crash FILE`: makes FILE three pages long, maps it shared, stores
+/// [`crash_pattern`] into pages 0 and 2, `msync(MS_SYNC)`s them, prints `msync done`,
+/// then stores into page 1 without msync and waits forever. The disk test kills the
+/// machine at the line and checks on the host that pages 0 and 2 are on the disk.
+fn msync_crash(path: &str) -> ! {
+    // SAFETY: plain system calls; the stores stay inside the three-page mapping.
+    unsafe {
+        let fd = libc::open(c(path).as_ptr(), libc::O_RDWR | libc::O_CREAT | libc::O_TRUNC, 0o644);
+        write_all(fd, &[b'.'; 3 * PAGE]);
+        libc::fsync(fd);
+        let m = map_fd(3 * PAGE, RW, libc::MAP_SHARED, fd, 0);
+        check("msync-crash mapping", result(m));
+        for page in [0, 2] {
+            for i in 0..PAGE {
+                write_volatile(m.add(page * PAGE + i), crash_pattern(page, i));
+            }
+        }
+        check("msync MS_SYNC", ok(libc::msync(m.cast(), 3 * PAGE, libc::MS_SYNC) as i64));
+        check("msync done", "ok");
+        write_volatile(m.add(PAGE), b'U');
+        loop {
+            libc::pause();
+        }
+    }
+}
+
 fn main() {
-    scratch_dir(DIR);
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() == 3 && args[1] == "--msync-crash" {
+        msync_crash(&args[2]);
+    }
+    let dir = args.get(1).cloned().unwrap_or_else(|| DEFAULT_DIR.to_string());
+    let dir = dir.as_str();
+    scratch_dir(dir);
     // SAFETY (whole program): accesses stay inside mappings made here; deliberate bad
     // accesses happen in children, whose death is the checked result.
     unsafe {
         // --- two processes mapping the same file share its pages ---
-        let (fd, content) = make_file("shared", 2);
+        let (fd, content) = make_file(dir, "shared", 2);
         let [to_parent_read, to_parent_write] = pipe(0);
         let [to_child_read, to_child_write] = pipe(0);
         let child = spawn(|| {
@@ -120,7 +163,7 @@ fn main() {
         check("the other file page stays", read_volatile(p.add(PAGE + 2)) == content[PAGE + 2]);
         libc::munmap(p.cast(), 2 * PAGE);
 
-        let (fd3, content3) = make_file("three", 3);
+        let (fd3, content3) = make_file(dir, "three", 3);
         let s = map_fd(3 * PAGE, RW, libc::MAP_SHARED, fd3, 0);
         check("mprotect file mapping read-only", ok(libc::mprotect(s.add(PAGE).cast(), PAGE, libc::PROT_READ) as i64));
         check("store to read-only file page in child", in_child(|| {
@@ -136,13 +179,13 @@ fn main() {
         check("last page keeps its offset", read_volatile(s.add(2 * PAGE + 1)) == content3[2 * PAGE + 1]);
         check("unmapped middle in child", in_child(|| read_volatile(s.add(PAGE)) as i32));
         let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
-        let path = format!("{DIR}/three");
+        let path = format!("{dir}/three");
         let lines: Vec<String> = maps
             .lines()
             .filter(|line| line.ends_with(&path))
             .map(|line| {
                 let fields: Vec<&str> = line.split_whitespace().collect();
-                format!("{} {} {}", fields[1], fields[2], fields[5])
+                format!("{} {} {}", fields[1], fields[2], fields[5].replacen(dir, "DIR", 1))
             })
             .collect();
         check("/proc/self/maps lines of the file", lines.join(" | "));
@@ -169,6 +212,25 @@ fn main() {
         check("mmap at an offset past EOF", result(far));
         check("touching it in child", in_child(|| read_volatile(far) as i32));
 
+        // --- truncation under a shared mapping whose pages are all present ---
+        let (fd4, content4) = make_file(dir, "shrink", 3);
+        let v = map_fd(3 * PAGE, RW, libc::MAP_SHARED, fd4, 0);
+        for page in 0..3 {
+            read_volatile(v.add(page * PAGE));
+        }
+        write_volatile(v.add(2 * PAGE + 1), b'T');
+        libc::ftruncate(fd4, (PAGE + 10) as i64);
+        check("present page past the new end in child", in_child(|| read_volatile(v.add(2 * PAGE)) as i32));
+        check("stored page past the new end in child", in_child(|| read_volatile(v.add(2 * PAGE + 1)) as i32));
+        check("tail of the last page zeroed", read_volatile(v.add(PAGE + 10)) == 0 && read_volatile(v.add(2 * PAGE - 1)) == 0);
+        check("head of the last page kept", read_volatile(v.add(PAGE + 9)) == content4[PAGE + 9]);
+        libc::ftruncate(fd4, (3 * PAGE) as i64);
+        check("page regrown by ftruncate reads zero", read_volatile(v.add(2 * PAGE + 1)) == 0);
+        write_volatile(v.add(2 * PAGE + 2), b'G');
+        check("store to the regrown page seen by read()", pread_byte(fd4, 2 * PAGE + 2) == b'G');
+        libc::munmap(v.cast(), 3 * PAGE);
+        libc::close(fd4);
+
         // --- msync, mremap, errors ---
         let g = map_fd(PAGE, RW, libc::MAP_SHARED, fd, 0);
         check("msync MS_ASYNC", ok(libc::msync(g.cast(), PAGE, libc::MS_ASYNC) as i64));
@@ -185,7 +247,7 @@ fn main() {
             });
             libc::munmap(grown.cast(), PAGE);
         }
-        let wo = libc::open(c(&format!("{DIR}/shared")).as_ptr(), libc::O_WRONLY);
+        let wo = libc::open(c(&format!("{dir}/shared")).as_ptr(), libc::O_WRONLY);
         check("mmap O_WRONLY fd", result(map_fd(PAGE, libc::PROT_READ, libc::MAP_SHARED, wo, 0)));
         check(
             "MAP_SHARED_VALIDATE unknown flag",
@@ -216,6 +278,6 @@ fn main() {
             libc::close(fd);
         }
     }
-    let _ = std::fs::remove_dir_all(DIR);
+    let _ = std::fs::remove_dir_all(dir);
     check("done", "ok");
 }

@@ -289,3 +289,62 @@ pub fn pattern(seed: u64, length: usize) -> Vec<u8> {
 pub fn checksum(data: &[u8]) -> u64 {
     data.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| (hash ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3))
 }
+
+/// A disk image held in memory (loaded from and saved to an image file), so that
+/// benchmarks measure the file system, not the host's file calls.
+/// Clones share the same memory.
+#[derive(Clone)]
+pub struct RamDevice {
+    data: Arc<parking_lot::Mutex<Vec<u8>>>,
+    sector: usize,
+    /// Number of sector reads and writes so far.
+    pub reads: Arc<AtomicU64>,
+    pub writes: Arc<AtomicU64>,
+}
+
+impl RamDevice {
+    pub fn load(path: &Path) -> Self {
+        let data = std::fs::read(path).expect("read image");
+        Self { data: Arc::new(parking_lot::Mutex::new(data)), sector: 512, reads: Arc::default(), writes: Arc::default() }
+    }
+
+    pub fn save(&self, path: &Path) {
+        std::fs::write(path, &*self.data.lock()).expect("write image");
+    }
+
+    fn range(&self, block: u64, length: usize) -> Result<std::ops::Range<usize>, Errno> {
+        let start = (block as usize).checked_mul(self.sector).ok_or(Errno::EIO)?;
+        let end = start.checked_add(length).ok_or(Errno::EIO)?;
+        if !length.is_multiple_of(self.sector) || end > self.data.lock().len() {
+            return Err(Errno::EIO);
+        }
+        Ok(start..end)
+    }
+}
+
+impl BlockDevice for RamDevice {
+    fn block_size(&self) -> usize {
+        self.sector
+    }
+    fn blocks(&self) -> u64 {
+        (self.data.lock().len() / self.sector) as u64
+    }
+    fn read(&self, block: u64, buf: &mut [u8]) -> Result<(), Errno> {
+        let range = self.range(block, buf.len())?;
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        buf.copy_from_slice(&self.data.lock()[range]);
+        Ok(())
+    }
+    fn write(&self, block: u64, buf: &[u8]) -> Result<(), Errno> {
+        let range = self.range(block, buf.len())?;
+        self.writes.fetch_add(1, Ordering::Relaxed);
+        self.data.lock()[range].copy_from_slice(buf);
+        Ok(())
+    }
+    fn flush(&self) -> Result<(), Errno> {
+        Ok(())
+    }
+    fn read_only(&self) -> bool {
+        false
+    }
+}

@@ -17,6 +17,7 @@
 //! released frame is reused (a deferred-release list, like Linux's mmu_gather, is to come).
 
 use alloc::collections::BTreeMap;
+use core::any::Any;
 use alloc::vec::Vec;
 
 use abi::{Errno, Result};
@@ -266,6 +267,36 @@ impl<F: PhysFrames> AddressSpace<F> {
         self.merge_range(start, end);
         self.tlb_flush = true;
         Ok(())
+    }
+
+    /// After a file shrank: unmaps, in every area backed by a file `is_file` accepts, the
+    /// pages at file page index `first` and beyond (copy-on-write copies of private
+    /// areas too), releasing their frames, as Linux's `unmap_mapping_range(..., even_cows)`
+    /// at truncation. The areas stay: touching those pages faults again, and the file's
+    /// page provider answers a bus error past the end. Returns whether a page was unmapped
+    /// (the TLB flush is then due, see [`AddressSpace::take_tlb_flush`]).
+    pub fn unmap_file_pages_from(&mut self, is_file: impl Fn(&(dyn Any + Send + Sync)) -> bool, first: u64) -> bool {
+        let first_byte = first.saturating_mul(PAGE_SIZE as u64);
+        let ranges: Vec<(VirtAddr, VirtAddr)> = self
+            .areas
+            .values()
+            .filter_map(|area| {
+                let backing = area.file.as_ref().filter(|backing| is_file(&*backing.file))?;
+                let skip = first_byte.saturating_sub(backing.offset);
+                if skip >= area.len() as u64 {
+                    return None;
+                }
+                Some((area.start.add(skip as usize), area.end))
+            })
+            .collect();
+        let flush_before = self.tlb_flush;
+        self.tlb_flush = false;
+        for (start, end) in ranges {
+            self.release_pages(start, end);
+        }
+        let unmapped = self.tlb_flush;
+        self.tlb_flush |= flush_before;
+        unmapped
     }
 
     /// Gives every present page of `area` the flags its protection calls for.

@@ -724,6 +724,46 @@ fn shared_file_mappings_map_the_files_own_frames() {
 }
 
 #[test]
+fn truncation_unmaps_file_pages_past_the_end_in_every_file_area() {
+    let fixture = Fixture::new();
+    let file = test_file(&fixture, 4);
+    let other = test_file(&fixture, 4);
+    let mut space = file_space(&fixture);
+    let shared = space.map_file(VirtAddr(0), 4 * PAGE_SIZE, RW, MapFlags::SHARED, AreaKind::Anonymous, backing(&file, 0)).unwrap();
+    // A private mapping from page 1, with page 3 (file page 3) copied on write.
+    let private = space.map_file(VirtAddr(0), 3 * PAGE_SIZE, RW, PRIVATE, AreaKind::Anonymous, backing(&file, PAGE_SIZE as u64)).unwrap();
+    let unrelated = space.map_file(VirtAddr(0), 4 * PAGE_SIZE, RW, MapFlags::SHARED, AreaKind::Anonymous, backing(&other, 0)).unwrap();
+    for page in 0..4 {
+        read_u64(&mut space, shared.add(page * PAGE_SIZE));
+        read_u64(&mut space, unrelated.add(page * PAGE_SIZE));
+    }
+    read_u64(&mut space, private);
+    write_u64(&mut space, private.add(2 * PAGE_SIZE), 33);
+    let used = fixture.used();
+    space.take_tlb_flush();
+    let is_file = |handle: &(dyn core::any::Any + Send + Sync)| {
+        handle.downcast_ref::<TestFile>().is_some_and(|handle| core::ptr::eq(handle, &*file))
+    };
+    // The file shrank to two pages and a bit: pages 3.. go (page 2 stays, partly valid).
+    assert!(space.unmap_file_pages_from(is_file, 3));
+    assert!(space.take_tlb_flush());
+    assert!(entry(&space, shared.add(2 * PAGE_SIZE)).is_some());
+    assert!(entry(&space, shared.add(3 * PAGE_SIZE)).is_none());
+    assert!(entry(&space, private).is_some(), "file page 1");
+    assert!(entry(&space, private.add(2 * PAGE_SIZE)).is_none(), "the copy of file page 3 goes too");
+    assert!(entry(&space, unrelated.add(3 * PAGE_SIZE)).is_some(), "other files keep their pages");
+    assert_eq!(fixture.used(), used - 1, "the private copy is freed; the file keeps its frames");
+    assert_eq!(fixture.ram.frames().count(file.pages[3]), 1);
+    // The areas stay; the next touch asks the file again.
+    assert_eq!(read_u64(&mut space, shared.add(3 * PAGE_SIZE)), 103);
+    assert!(!space.unmap_file_pages_from(is_file, 4), "nothing mapped there");
+    drop(space);
+    release_file(&fixture, file);
+    release_file(&fixture, other);
+    assert_eq!(fixture.used(), 0);
+}
+
+#[test]
 fn private_file_mappings_share_until_written() {
     let fixture = Fixture::new();
     let file = test_file(&fixture, 2);

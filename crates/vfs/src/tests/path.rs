@@ -302,3 +302,15 @@ fn location_paths() {
     assert_eq!(f.vfs.resolve(&f.root, &dir, b"x", true).unwrap_err(), Errno::ENOENT);
     assert_eq!(f.vfs.mkdir(&f.root, &dir, b"x", 0o755).unwrap_err(), Errno::ENOENT);
 }
+
+#[test]
+fn a_created_child_is_what_resolving_its_name_gives() {
+    let f = fixture();
+    f.mkdir("/dir").unwrap();
+    let dir = f.resolve("/dir").unwrap();
+    let inode = dir.inode().create(b"new", FileType::Regular, 0o644, 0).unwrap();
+    let child = dir.created_child(inode, b"new");
+    let resolved = f.resolve("/dir/new").unwrap();
+    assert!(child.is_same(&resolved));
+    assert_eq!(String::from_utf8(child.path().unwrap()).unwrap(), "/dir/new");
+}
