@@ -435,6 +435,7 @@ fn ext4_rw(kernel: &Path, initramfs: &Path) -> Result<(), String> {
         "tree entries: 3000".into(),
         format!("keep.bin: {}", &keep_sum[..16]),
         "pipe into an untouched .data page: 10 bytes 0123456789".into(),
+        "wait4 into an untouched .data page: reaped true, exit status 3".into(),
         "shared.log lines: 200".into(),
         format!("many: 500  tree: {}", 3000 - removed),
         "df: total 1 used 1".into(),

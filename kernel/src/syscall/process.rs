@@ -101,6 +101,14 @@ async fn wait_for_child(thread: &Arc<Thread>, selector: Selector, options: u32, 
     .await
 }
 
+/// Makes the user output buffers (address, length; 0 = none) of a call with side
+/// effects ready for its copies (see `UserMemory::prepare_write`).
+async fn prepare_outputs(thread: &Thread, outputs: &[(usize, usize)]) {
+    for &(address, len) in outputs.iter().filter(|(address, _)| *address != 0) {
+        memory(thread).prepare_write(address, len).await;
+    }
+}
+
 pub async fn wait4(thread: &Arc<Thread>, pid: i32, status: usize, options: u32, rusage: usize) -> Result<usize> {
     if options & !(p::WNOHANG | p::WUNTRACED | p::WCONTINUED | p::__WALL | p::__WCLONE | p::__WNOTHREAD) != 0 {
         return Err(Errno::EINVAL);
@@ -111,6 +119,8 @@ pub async fn wait4(thread: &Arc<Thread>, pid: i32, status: usize, options: u32, 
         pid if pid < -1 => Selector::Group(pid.unsigned_abs()),
         pid => Selector::Pid(pid as u32),
     };
+    // A child reaped cannot be reaped again: wait for file pages of the outputs first.
+    prepare_outputs(thread, &[(status, 4), (rusage, core::mem::size_of::<Rusage>())]).await;
     let (child, wait_status) = wait_for_child(thread, selector, options | p::WEXITED, true).await?;
     if child != 0 {
         if status != 0 {
@@ -135,6 +145,7 @@ pub async fn waitid(thread: &Arc<Thread>, id_type: u32, id: i32, info: usize, op
         _ => return Err(Errno::EINVAL),
     };
     let wait_options = options | if options & p::WSTOPPED != 0 { p::WUNTRACED } else { 0 };
+    prepare_outputs(thread, &[(info, core::mem::size_of::<abi::signal::SigInfo>()), (rusage, core::mem::size_of::<Rusage>())]).await;
     let (child, status) = wait_for_child(thread, selector, wait_options, options & p::WNOWAIT == 0).await?;
     if info != 0 {
         let siginfo = if child == 0 {

@@ -3,10 +3,14 @@
 //! from an ext4 disk, that page is a private file page the kernel must first read from
 //! the disk. A regression test: the kernel used to take the bytes from the pipe, stop
 //! at the file page, and run the whole `read` again, which found the pipe empty
-//! (EAGAIN): the data was lost.
+//! (EAGAIN): the data was lost. Likewise `wait4` with its status word in such a page
+//! must not reap the child and then fail (ECHILD on the rerun).
 
 /// Initialised (not zero), so it lives in `.data`, backed by the program file.
 static mut BUFFER: [u8; 256 * 1024] = [0x55; 256 * 1024];
+
+/// Another 64 KiB of `.data`, for `wait4`'s status word.
+static mut STATUS: [i32; 16 * 1024] = [-1; 16 * 1024];
 
 fn main() {
     let mut fds = [0i32; 2];
@@ -31,4 +35,17 @@ fn main() {
     } else {
         println!("pipe into an untouched .data page: {read} bytes {}", String::from_utf8_lossy(&got[..read.min(10) as usize]));
     }
+    // SAFETY: fork; the child only exits.
+    let child = unsafe { libc::fork() };
+    if child == 0 {
+        // SAFETY: ends the child.
+        unsafe { libc::_exit(3) };
+    }
+    // SAFETY: the status word is in the middle of the static array, used by nobody else.
+    let (reaped, status) = unsafe {
+        let at = (&raw mut STATUS).cast::<i32>().add(8 * 1024);
+        let reaped = libc::wait4(child, at, 0, std::ptr::null_mut());
+        (reaped == child, *at)
+    };
+    println!("wait4 into an untouched .data page: reaped {reaped}, exit status {}", libc::WEXITSTATUS(status));
 }
