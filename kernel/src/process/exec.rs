@@ -69,6 +69,7 @@ fn new_thread(tid: u32, process: &Arc<Process>, mask: SigSet) -> Arc<Thread> {
         system_nanos: core::sync::atomic::AtomicU64::new(0),
         shootdown_epoch: core::sync::atomic::AtomicU64::new(0),
         in_user_on: core::sync::atomic::AtomicUsize::new(0),
+        kicks: core::sync::atomic::AtomicU64::new(0),
     })
 }
 

@@ -194,6 +194,9 @@ pub struct Thread {
     /// The hart running this thread in user mode, plus one (0: not in user mode), so a
     /// signal or an exit posted from another hart can interrupt it with an IPI.
     pub in_user_on: core::sync::atomic::AtomicUsize,
+    /// Bumped by every [`Thread::kick`]: the user loop compares it around entering user
+    /// mode, to notice a kick that missed `in_user_on`.
+    pub kicks: core::sync::atomic::AtomicU64,
 }
 
 impl Thread {
@@ -298,13 +301,14 @@ impl Thread {
     /// Wakes the thread's task if it is blocked (to notice a signal or an exit).
     pub fn kick(&self) {
         self.signal_hint.store(true, Ordering::SeqCst);
+        self.kicks.fetch_add(1, Ordering::SeqCst);
         let waker = self.inner.lock().waker.clone();
         if let Some(waker) = waker {
             waker.wake();
         }
         // Running user code on another hart: interrupt it (its trap back delivers).
-        // The user loop publishes `in_user_on` before it re-reads `signal_hint`, and
-        // both sides are SeqCst, so one of them sees the other.
+        // The user loop publishes `in_user_on` before it re-reads `kicks`, and both
+        // sides are SeqCst, so one of them sees the other.
         let on = self.in_user_on.load(Ordering::SeqCst);
         if on != 0 && on - 1 != arch::hart::id() {
             arch::hart::send_ipi(on - 1);

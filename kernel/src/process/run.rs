@@ -231,6 +231,7 @@ pub async fn user_loop(thread: Arc<Thread>, mut context: UserContext) {
     // this hart: its interrupt brings the hart back from a user busy loop.
     let mut slice_timer: Option<timer::Sleep<'static>> = None;
     loop {
+        let kicks = thread.kicks.load(Ordering::SeqCst);
         match signal::deliver(&thread, &mut context, &mut interrupted) {
             Delivery::Resume => {}
             Delivery::Exit => break,
@@ -243,8 +244,8 @@ pub async fn user_loop(thread: Arc<Thread>, mut context: UserContext) {
         install_address_space(&thread);
         let hart = arch::hart::id();
         thread.in_user_on.store(hart + 1, Ordering::SeqCst);
-        if thread.signal_hint.load(Ordering::SeqCst) {
-            // Posted since delivery looked (its sender may have missed `in_user_on`).
+        if thread.kicks.load(Ordering::SeqCst) != kicks {
+            // Kicked since delivery looked (the kicker may have missed `in_user_on`).
             thread.in_user_on.store(0, Ordering::Relaxed);
             continue;
         }
