@@ -170,15 +170,21 @@ fn release_user_frame(pa: PhysAddr) -> bool {
     let mut frames = frames().lock();
     let unused = frames.release_after(pa, epoch, safe);
     if epoch > safe {
-        frames.reclaim(safe);
-        let (count, oldest) = frames.quarantined();
-        QUARANTINED.store(count, Ordering::Relaxed);
-        drop(frames);
-        if let Some(oldest) = oldest {
-            crate::process::run::nudge_harts_older_than(oldest);
-        }
+        reclaim_and_nudge(frames, safe);
     }
     unused
+}
+
+/// Frees what the quarantine may let go at `safe`, records how much is left and sends
+/// the harts that hold the rest back an IPI (after unlocking the pool).
+fn reclaim_and_nudge(mut frames: ksync::SpinLockGuard<'_, RefCountedFrames>, safe: u64) {
+    frames.reclaim(safe);
+    let (count, oldest) = frames.quarantined();
+    QUARANTINED.store(count, Ordering::Relaxed);
+    drop(frames);
+    if let Some(oldest) = oldest {
+        crate::process::run::nudge_harts_older_than(oldest);
+    }
 }
 
 /// How many freed user frames wait in quarantine (a cheap check before locking).
@@ -190,15 +196,7 @@ pub fn reclaim_quarantined_frames() {
     if QUARANTINED.load(Ordering::Relaxed) == 0 {
         return;
     }
-    let safe = crate::process::run::safe_epoch();
-    let mut frames = frames().lock();
-    frames.reclaim(safe);
-    let (count, oldest) = frames.quarantined();
-    QUARANTINED.store(count, Ordering::Relaxed);
-    drop(frames);
-    if let Some(oldest) = oldest {
-        crate::process::run::nudge_harts_older_than(oldest);
-    }
+    reclaim_and_nudge(frames().lock(), crate::process::run::safe_epoch());
 }
 
 /// The kernel page table (for building user address spaces that share its upper half).
