@@ -152,6 +152,50 @@ impl<H: Hal, T: Transport> VirtIOBlk<H, T> {
         }
     }
 
+    /// Submits a flush request to the device without waiting for it (coros patch: the
+    /// crate only had the blocking [`VirtIOBlk::flush`]).
+    ///
+    /// Returns `Ok(None)` if the device does not support the `VIRTIO_BLK_F_FLUSH` feature
+    /// (nothing to wait for), else the token of the request, to be completed with
+    /// [`VirtIOBlk::complete_flush`] once [`VirtIOBlk::peek_used`] returns it.
+    ///
+    /// # Safety
+    ///
+    /// `req` and `resp` are still borrowed by the underlying VirtIO block device even after
+    /// this method returns. Thus, it is the caller's responsibility to guarantee that they are not
+    /// accessed before the request is completed in order to avoid data races.
+    pub unsafe fn flush_nb(&mut self, req: &mut BlkReq, resp: &mut BlkResp) -> Result<Option<u16>> {
+        if !self.negotiated_features.contains(BlkFeature::FLUSH) {
+            return Ok(None);
+        }
+        *req = BlkReq {
+            type_: ReqType::Flush,
+            ..Default::default()
+        };
+        // SAFETY: The caller promises that `req` and `resp` are not accessed before the
+        // request is completed.
+        let token = unsafe { self.queue.add(&[req.as_bytes()], &mut [resp.as_mut_bytes()])? };
+        if self.queue.should_notify() {
+            self.transport.notify(QUEUE);
+        }
+        Ok(Some(token))
+    }
+
+    /// Completes a flush which was started by `flush_nb` (coros patch).
+    ///
+    /// # Safety
+    ///
+    /// The same buffers (`req` and `resp`) must be passed in again as were passed to
+    /// `flush_nb` when it returned the token.
+    pub unsafe fn complete_flush(&mut self, token: u16, req: &BlkReq, resp: &mut BlkResp) -> Result<()> {
+        // SAFETY: The caller promises that `req` and `resp` are the same that were passed to
+        // the corresponding `flush_nb` call which added them to the queue.
+        unsafe {
+            self.queue.pop_used(token, &[req.as_bytes()], &mut [resp.as_mut_bytes()])?;
+        }
+        resp.status.into()
+    }
+
     /// Gets the device ID.
     ///
     /// The ID is written as ASCII into the given buffer, which must be 20 bytes long, and the used
