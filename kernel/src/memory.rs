@@ -190,12 +190,15 @@ fn reclaim_and_nudge(mut frames: ksync::SpinLockGuard<'_, RefCountedFrames>, saf
 /// How many freed user frames wait in quarantine (a cheap check before locking).
 static QUARANTINED: AtomicUsize = AtomicUsize::new(0);
 
-/// Frees the quarantined user frames no hart can reach any more (called whenever a
-/// hart leaves user mode; cheap when there are none).
+/// Whether freed user frames wait in quarantine (one relaxed load).
+#[inline(always)]
+pub fn frames_quarantined() -> bool {
+    QUARANTINED.load(Ordering::Relaxed) != 0
+}
+
+/// Frees the quarantined user frames no hart can reach any more (called when a hart
+/// leaves user mode and [`frames_quarantined`] says there are some).
 pub fn reclaim_quarantined_frames() {
-    if QUARANTINED.load(Ordering::Relaxed) == 0 {
-        return;
-    }
     reclaim_and_nudge(frames().lock(), crate::process::run::safe_epoch());
 }
 

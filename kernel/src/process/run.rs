@@ -127,17 +127,29 @@ pub fn nudge_harts_older_than(epoch: u64) {
     }
 }
 
-/// Records that this hart enters user mode with a TLB flushed at `epoch`.
+/// Records that this hart is about to enter user mode with the TLB it flushed at its
+/// `HART_EPOCH`. The caller issues a SeqCst fence after it (with whatever else it
+/// publishes), before it reads what others publish and before user code runs.
+#[inline(always)]
 fn entering_user_mode(hart: usize) {
-    USER_EPOCH[hart].store(HART_EPOCH[hart].load(Ordering::Relaxed), Ordering::SeqCst);
-    NUDGED[hart].store(false, Ordering::SeqCst);
+    USER_EPOCH[hart].store(HART_EPOCH[hart].load(Ordering::Relaxed), Ordering::Relaxed);
+    if NUDGED[hart].load(Ordering::Relaxed) {
+        NUDGED[hart].store(false, Ordering::Relaxed);
+    }
 }
 
-/// Records that this hart is back in the kernel; frees what the quarantine may now let go.
+/// Records that this hart is back in the kernel; frees what the quarantine may now let
+/// go, and wakes shootdowns waiting for this hart.
+#[inline(always)]
 fn left_user_mode(hart: usize) {
-    USER_EPOCH[hart].store(u64::MAX, Ordering::SeqCst);
-    crate::memory::reclaim_quarantined_frames();
-    if SHOOTDOWNS_WAITING.load(Ordering::SeqCst) != 0 {
+    USER_EPOCH[hart].store(u64::MAX, Ordering::Relaxed);
+    // Orders the store before the loads: a shootdown that registered before them is
+    // seen here, one that registers after them sees the store.
+    core::sync::atomic::fence(Ordering::SeqCst);
+    if crate::memory::frames_quarantined() {
+        crate::memory::reclaim_quarantined_frames();
+    }
+    if SHOOTDOWNS_WAITING.load(Ordering::Relaxed) != 0 {
         LEFT_USER_MODE.wake_all();
     }
 }
@@ -231,7 +243,7 @@ pub async fn user_loop(thread: Arc<Thread>, mut context: UserContext) {
     // this hart: its interrupt brings the hart back from a user busy loop.
     let mut slice_timer: Option<timer::Sleep<'static>> = None;
     loop {
-        let kicks = thread.kicks.load(Ordering::SeqCst);
+        let kicks = thread.kicks.load(Ordering::Relaxed);
         match signal::deliver(&thread, &mut context, &mut interrupted) {
             Delivery::Resume => {}
             Delivery::Exit => break,
@@ -243,13 +255,17 @@ pub async fn user_loop(thread: Arc<Thread>, mut context: UserContext) {
         }
         install_address_space(&thread);
         let hart = arch::hart::id();
-        thread.in_user_on.store(hart + 1, Ordering::SeqCst);
-        if thread.kicks.load(Ordering::SeqCst) != kicks {
+        thread.in_user_on.store(hart + 1, Ordering::Relaxed);
+        entering_user_mode(hart);
+        // One fence for both protocols: kickers and frame releasers that miss what was
+        // just published are seen below or have their effect seen by user code.
+        core::sync::atomic::fence(Ordering::SeqCst);
+        if thread.kicks.load(Ordering::Relaxed) != kicks {
             // Kicked since delivery looked (the kicker may have missed `in_user_on`).
             thread.in_user_on.store(0, Ordering::Relaxed);
+            USER_EPOCH[hart].store(u64::MAX, Ordering::Relaxed);
             continue;
         }
-        entering_user_mode(hart);
         let entered = arch::timer::ticks();
         let cause = arch::user::enter(&mut context);
         let returned = arch::timer::ticks();
@@ -306,7 +322,8 @@ pub async fn user_loop(thread: Arc<Thread>, mut context: UserContext) {
         }
         // Other harts must drop what this thread's system call or fault took away.
         if thread.shootdown_epoch.load(Ordering::Relaxed) != 0 {
-            shoot_down(&thread).await;
+            // Rare: boxed so its state does not enlarge every thread's task.
+            alloc::boxed::Box::pin(shoot_down(&thread)).await;
         }
         // Preemption: past the time slice, let other tasks of this hart run.
         if crate::runtime::now() >= slice_end {

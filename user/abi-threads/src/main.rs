@@ -531,7 +531,7 @@ extern "C" fn writer_fault(_signo: i32) {
 fn mprotect_stops_writer() -> i32 {
     // SAFETY: installs a plain handler; an anonymous private page.
     let page = unsafe {
-        libc::signal(libc::SIGSEGV, writer_fault as usize);
+        libc::signal(libc::SIGSEGV, writer_fault as *const () as usize);
         libc::mmap(std::ptr::null_mut(), 4096, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
     } as *mut u64;
     let address = page as usize;
@@ -569,7 +569,7 @@ extern "C" fn spinner_signal(_signo: i32) {
 /// (the handler ran within a second), or 6 (it did not); a hang is the failure.
 fn interrupt_spinner() -> i32 {
     // SAFETY: a plain handler that only stores to an atomic.
-    unsafe { libc::signal(libc::SIGUSR1, spinner_signal as usize) };
+    unsafe { libc::signal(libc::SIGUSR1, spinner_signal as *const () as usize) };
     let (tid_sender, tid_receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         // SAFETY: gettid has no preconditions.
