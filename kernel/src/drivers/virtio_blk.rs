@@ -10,10 +10,10 @@
 //! cannot free memory the device still writes. When the virtqueue is full, requests
 //! wait in a software queue and are started as completions free slots.
 //!
-//! A flush waits (in the software queue, asynchronously) until nothing else is in
-//! flight, so it covers every write completed before it, and is then completed by the
-//! interrupt like any request (`flush_nb`, a patch of the vendored `virtio-drivers`:
-//! 0.13 itself only had a flush that spins on the used ring).
+//! One exception to "no waiting loops": `virtio-drivers` 0.13 has no non-blocking flush,
+//! so a flush waits until nothing else is in flight (asynchronously: it queues behind
+//! the other requests) and then issues the crate's blocking `flush`, which spins on the
+//! used ring for that one request.
 
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
@@ -87,9 +87,15 @@ impl VirtioDisk {
     /// Starts `request` if the device can take it; gives it back if the queue is full,
     /// or puts it in `done` if it failed at once.
     fn start(&self, inner: &mut Inner, mut request: Request, done: &mut Vec<Done>) -> Option<Request> {
-        if request.operation == Operation::Flush && !inner.in_flight.is_empty() {
-            // See the module documentation: it covers the writes before it.
-            return Some(request);
+        if request.operation == Operation::Flush {
+            if !inner.in_flight.is_empty() {
+                return Some(request);
+            }
+            // See the module documentation: the one blocking request.
+            self.flushes.fetch_add(1, Ordering::Relaxed);
+            let result = inner.device.flush().map_err(|_| Errno::EIO);
+            done.push((request, result));
+            return None;
         }
         if request.operation == Operation::Write && self.read_only {
             done.push((request, Err(Errno::EROFS)));
@@ -102,21 +108,12 @@ impl VirtioDisk {
         // the device returns them; nothing touches them in between.
         let started = unsafe {
             match request.operation {
-                Operation::Read => inner.device.read_blocks_nb(request.sector as usize, &mut header, &mut request.buffer, &mut status).map(Some),
-                Operation::Write => inner.device.write_blocks_nb(request.sector as usize, &mut header, &request.buffer, &mut status).map(Some),
-                Operation::Flush => {
-                    self.flushes.fetch_add(1, Ordering::Relaxed);
-                    inner.device.flush_nb(&mut header, &mut status)
-                }
+                Operation::Read => inner.device.read_blocks_nb(request.sector as usize, &mut header, &mut request.buffer, &mut status),
+                _ => inner.device.write_blocks_nb(request.sector as usize, &mut header, &request.buffer, &mut status),
             }
         };
         match started {
-            Ok(None) => {
-                // A device without a write cache: nothing to flush.
-                done.push((request, Ok(())));
-                None
-            }
-            Ok(Some(token)) => {
+            Ok(token) => {
                 inner.in_flight.insert(token, InFlight { request, header, status });
                 let now = inner.in_flight.len();
                 self.in_flight_now.store(now, Ordering::Relaxed);
@@ -157,8 +154,7 @@ impl VirtioDisk {
                 let result = unsafe {
                     match entry.request.operation {
                         Operation::Read => inner.device.complete_read_blocks(token, &entry.header, &mut entry.request.buffer, &mut entry.status),
-                        Operation::Write => inner.device.complete_write_blocks(token, &entry.header, &entry.request.buffer, &mut entry.status),
-                        Operation::Flush => inner.device.complete_flush(token, &entry.header, &mut entry.status),
+                        _ => inner.device.complete_write_blocks(token, &entry.header, &entry.request.buffer, &mut entry.status),
                     }
                 };
                 if let Err(error) = &result {
