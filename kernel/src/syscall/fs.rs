@@ -628,7 +628,16 @@ fn open_now(thread: &Thread, dirfd: i32, path: usize, flags: u32, mode: u32) -> 
                         return Err(Errno::EISDIR);
                     }
                     let umask = thread.process.inner.lock().umask;
-                    let inode = parent.dir.inode().create(&parent.name, FileType::Regular, mode & 0o7777 & !umask, 0)?;
+                    let inode = match parent.dir.inode().create(&parent.name, FileType::Regular, mode & 0o7777 & !umask, 0) {
+                        Ok(inode) => inode,
+                        // Another process created it between the lookup and here: without
+                        // O_EXCL that is the file to open, as on Linux (look again).
+                        Err(Errno::EEXIST) if !flags.contains(OpenFlags::EXCL) && hops < 40 => {
+                            hops += 1;
+                            continue;
+                        }
+                        Err(error) => return Err(error),
+                    };
                     created = true;
                     // With its name, for /proc/PID/maps and fd links.
                     break parent.dir.created_child(inode, &parent.name);
