@@ -55,8 +55,8 @@ echo done
         command: "/usr/bin/abi-threads",
         exit_status: 0,
         timeout: TIMEOUT,
-        known_gaps: &[],
-        gap_reason: "",
+        known_gaps: &["threads counted in /proc/self/status"],
+        gap_reason: "timing, not a gap: on several harts a thread joined just before may still be exiting on another hart (Linux then counts 5)",
         harts: HARTS,
     },
     UserTest {
