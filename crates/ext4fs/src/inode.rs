@@ -19,8 +19,8 @@ use rsext4::{
     DeviceNumber, DirectoryCursor, DirectoryEntryType, Ext4ErrorKind, Ext4Timestamp, FileName, FilePermissions,
     InodeInfo, InodeMetadataUpdate, MutationContext, RenameOptions, SpecialInodeKind,
 };
-use vfs::consts::{NAME_MAX, PATH_MAX, PERMISSION_BITS, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT};
-use vfs::{downcast_arc, major, makedev, minor, no_data_error, DirEntry, FileType, Inode, Metadata, OpenFlags, Pipe, SetTime, Timestamp};
+use vfs::consts::{NAME_MAX, PATH_MAX, PERMISSION_BITS};
+use vfs::{downcast_arc, is_dot_or_dotdot, major, makedev, minor, no_data_error, DirEntry, FileType, Inode, Metadata, OpenFlags, Pipe, RenameMode, SetTime, Timestamp};
 
 use crate::device::BlockDevice;
 use crate::errno::{errno, IntoErrno};
@@ -61,10 +61,6 @@ fn file_name(name: &[u8]) -> Result<FileName<'_>> {
         return Err(Errno::ENAMETOOLONG);
     }
     FileName::new(name).map_err(|_| Errno::EINVAL)
-}
-
-fn is_dot_or_dotdot(name: &[u8]) -> bool {
-    name == b"." || name == b".."
 }
 
 /// An inode time as ext4 stores it: in a 256-byte inode the seconds carry two epoch bits
@@ -469,26 +465,16 @@ impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> Inode for Ex
     }
 
     fn rename(&self, old_name: &[u8], new_dir: &Arc<dyn Inode>, new_name: &[u8], flags: u32) -> Result<()> {
-        let known = RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT;
-        let exchange = flags & RENAME_EXCHANGE != 0;
-        let no_replace = flags & RENAME_NOREPLACE != 0;
-        if flags & !known != 0 || (exchange && no_replace) || flags & RENAME_WHITEOUT != 0 {
-            return Err(Errno::EINVAL);
-        }
-        for name in [old_name, new_name] {
-            if is_dot_or_dotdot(name) {
-                return Err(Errno::EBUSY);
-            }
-        }
+        let mode = vfs::rename_mode(old_name, new_name, flags)?;
         let (old_file, new_file) = (file_name(old_name)?, file_name(new_name)?);
         if !self.is_dir() || new_dir.kind() != FileType::Directory {
             return Err(Errno::ENOTDIR);
         }
         let new_dir = self.same_fs(new_dir).ok_or(Errno::EXDEV)?;
-        let options = match (exchange, no_replace) {
-            (true, _) => RenameOptions::EXCHANGE,
-            (_, true) => RenameOptions::NO_REPLACE,
-            _ => RenameOptions::REPLACE,
+        let options = match mode {
+            RenameMode::Exchange => RenameOptions::EXCHANGE,
+            RenameMode::NoReplace => RenameOptions::NO_REPLACE,
+            RenameMode::Replace => RenameOptions::REPLACE,
         };
         self.fs.with_state(|state| {
             self.live_dir(state)?;
@@ -503,10 +489,10 @@ impl<R: RawMutex + Send + Sync + 'static, D: BlockDevice + 'static> Inode for Ex
             };
             let ext4 = state.ext4()?;
             match &target {
-                Some(_) if no_replace => return Err(Errno::EEXIST),
-                None if exchange => return Err(Errno::ENOENT),
+                Some(_) if mode == RenameMode::NoReplace => return Err(Errno::EEXIST),
+                None if mode == RenameMode::Exchange => return Err(Errno::ENOENT),
                 Some(target) if target.number == source.number => return Ok(()),
-                Some(target) if !exchange => match (source.is_directory(), target.is_directory()) {
+                Some(target) if mode != RenameMode::Exchange => match (source.is_directory(), target.is_directory()) {
                     (true, false) => return Err(Errno::ENOTDIR),
                     (false, true) => return Err(Errno::EISDIR),
                     _ => {}

@@ -236,3 +236,45 @@ pub fn read_dir_all(dir: &dyn Inode, offset: u64) -> Result<Vec<DirEntry>> {
     })?;
     Ok(entries)
 }
+
+/// What `renameat2`'s `flags` ask for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RenameMode {
+    /// Replace an existing target (plain rename).
+    Replace,
+    /// `RENAME_NOREPLACE`: `EEXIST` if the target exists.
+    NoReplace,
+    /// `RENAME_EXCHANGE`: swap the two entries.
+    Exchange,
+}
+
+/// Checks `renameat2`'s flags as Linux does: unknown flags, NOREPLACE with EXCHANGE,
+/// and WHITEOUT (no file system here supports it) are `EINVAL`.
+pub fn rename_flags(flags: u32) -> Result<RenameMode> {
+    use crate::consts::{RENAME_EXCHANGE, RENAME_NOREPLACE};
+    let exchange = flags & RENAME_EXCHANGE != 0;
+    let no_replace = flags & RENAME_NOREPLACE != 0;
+    if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE) != 0 || (exchange && no_replace) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(match (exchange, no_replace) {
+        (true, _) => RenameMode::Exchange,
+        (_, true) => RenameMode::NoReplace,
+        _ => RenameMode::Replace,
+    })
+}
+
+/// [`rename_flags`], then the names a file system's rename is given: `.` or `..` as
+/// either is `EBUSY`.
+pub fn rename_mode(old_name: &[u8], new_name: &[u8], flags: u32) -> Result<RenameMode> {
+    let mode = rename_flags(flags)?;
+    if is_dot_or_dotdot(old_name) || is_dot_or_dotdot(new_name) {
+        return Err(Errno::EBUSY);
+    }
+    Ok(mode)
+}
+
+/// Whether `name` is `.` or `..`.
+pub fn is_dot_or_dotdot(name: &[u8]) -> bool {
+    name == b"." || name == b".."
+}

@@ -43,7 +43,7 @@ pub use devfs::{
 pub use device::DeviceRegistry;
 pub use fd_table::{FdTable, DEFAULT_MAX_FDS};
 pub use file::{open_pipe, OpenFile};
-pub use inode::{downcast_arc, downcast_ref, no_data_error, read_dir_all, same_object, Inode};
+pub use inode::{downcast_arc, downcast_ref, is_dot_or_dotdot, no_data_error, read_dir_all, rename_flags, rename_mode, same_object, Inode, RenameMode};
 pub use mount::{Location, Mount};
 pub use open_flags::OpenFlags;
 pub use path::{LastComponent, ParentPath};

@@ -247,11 +247,9 @@ impl Vfs {
         new_path: &[u8],
         flags: u32,
     ) -> Result<()> {
-        let exchange = flags & RENAME_EXCHANGE != 0;
-        let no_replace = flags & RENAME_NOREPLACE != 0;
-        if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT) != 0 || (exchange && no_replace) {
-            return Err(Errno::EINVAL);
-        }
+        // WHITEOUT passes here; the file system refuses it (after path errors, as Linux).
+        let mode = crate::inode::rename_flags(flags & !RENAME_WHITEOUT)?;
+        let (exchange, no_replace) = (mode == crate::inode::RenameMode::Exchange, mode == crate::inode::RenameMode::NoReplace);
         let old = self.resolve_parent(root, old_start, old_path)?;
         let new = self.resolve_parent(root, new_start, new_path)?;
         if !Arc::ptr_eq(&old.dir.mount, &new.dir.mount) {

@@ -15,7 +15,7 @@ use super::dir::Dir;
 use super::file_data::FileData;
 use super::FsShared;
 use crate::consts::*;
-use crate::inode::{downcast_arc, no_data_error, Inode};
+use crate::inode::{downcast_arc, is_dot_or_dotdot, no_data_error, Inode, RenameMode};
 use crate::page::PageRef;
 use crate::pipe::Pipe;
 use crate::types::{major, minor, DirEntry, FileType, Metadata, SetTime, Timestamp};
@@ -89,10 +89,6 @@ pub struct TmpInode {
     ino: u64,
     kind: FileType,
     inner: SpinLock<Inner>,
-}
-
-fn is_dot_or_dotdot(name: &[u8]) -> bool {
-    name == b"." || name == b".."
 }
 
 /// Checks a name for a new or looked-up entry.
@@ -484,18 +480,10 @@ impl Inode for TmpInode {
     }
 
     fn rename(&self, old_name: &[u8], new_dir: &Arc<dyn Inode>, new_name: &[u8], flags: u32) -> Result<()> {
-        let known = RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT;
-        let exchange = flags & RENAME_EXCHANGE != 0;
-        let no_replace = flags & RENAME_NOREPLACE != 0;
-        if flags & !known != 0 || (exchange && no_replace) || flags & RENAME_WHITEOUT != 0 {
-            return Err(Errno::EINVAL);
-        }
-        for name in [old_name, new_name] {
-            if is_dot_or_dotdot(name) {
-                return Err(Errno::EBUSY);
-            }
-            check_name(name)?;
-        }
+        let mode = crate::inode::rename_mode(old_name, new_name, flags)?;
+        let (exchange, no_replace) = (mode == RenameMode::Exchange, mode == RenameMode::NoReplace);
+        check_name(old_name)?;
+        check_name(new_name)?;
         if !self.is_dir() || new_dir.kind() != FileType::Directory {
             return Err(Errno::ENOTDIR);
         }
