@@ -156,6 +156,20 @@ pub fn spawn_init(path: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Result<()> {
     Ok(())
 }
 
+/// An anonymous private image area at a fixed address (bss, or a segment the loader
+/// then fills), lazily zero.
+fn map_image_area(space: &mut UserSpace, start: u64, len: u64, prot: loader::Prot) -> Result<()> {
+    let len = usize::try_from(len).map_err(|_| Errno::ENOMEM)?;
+    space.map_area(
+        VirtAddr(start as usize),
+        len,
+        Prot::from_bits_truncate(prot.bits()),
+        mm::user::MapFlags::PRIVATE | mm::user::MapFlags::FIXED,
+        AreaKind::Image,
+    )?;
+    Ok(())
+}
+
 /// Maps ELF segments from the file into a new address space (private file mappings
 /// sharing the page cache, anonymous bss), as Linux does.
 struct MapSpace<'a> {
@@ -180,15 +194,7 @@ impl loader::MapTarget for MapSpace<'_> {
     }
 
     fn map_zero(&mut self, start: u64, len: u64, prot: loader::Prot) -> Result<()> {
-        let len = usize::try_from(len).map_err(|_| Errno::ENOMEM)?;
-        self.space.map_area(
-            VirtAddr(start as usize),
-            len,
-            Prot::from_bits_truncate(prot.bits()),
-            mm::user::MapFlags::PRIVATE | mm::user::MapFlags::FIXED,
-            AreaKind::Image,
-        )?;
-        Ok(())
+        map_image_area(self.space, start, len, prot)
     }
 
     fn zero(&mut self, va: u64, len: u64) -> Result<()> {
@@ -206,15 +212,7 @@ struct SpaceTarget<'a> {
 
 impl LoadTarget for SpaceTarget<'_> {
     fn map_segment(&mut self, start: u64, len: u64, prot: loader::Prot) -> Result<()> {
-        let len = usize::try_from(len).map_err(|_| Errno::ENOMEM)?;
-        self.space.map_area(
-            VirtAddr(start as usize),
-            len,
-            Prot::from_bits_truncate(prot.bits()),
-            mm::user::MapFlags::PRIVATE | mm::user::MapFlags::FIXED,
-            AreaKind::Image,
-        )?;
-        Ok(())
+        map_image_area(self.space, start, len, prot)
     }
 
     fn write(&mut self, va: u64, bytes: &[u8]) -> Result<()> {
